@@ -1,0 +1,102 @@
+/**
+ * Everything the service reads from its environment, in one place.
+ *
+ * This is the only module that knows variable names (ARCHITECTURE.md section 6). The rest of the
+ * code asks for `AppConfig` and receives typed, validated values; tests provide the service
+ * directly or through a `ConfigProvider`.
+ */
+import { Config, ConfigError, Context, Duration, Either, Layer, LogLevel, Option, type Redacted } from "effect"
+
+const seconds = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected a positive whole number of seconds", validation: (n) => n > 0 }),
+    Config.withDefault(fallback),
+    Config.map(Duration.seconds)
+  )
+
+/** A log level by name, any case: trace, debug, info, warn(ing), error, fatal, all, none/off. */
+const logLevel = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) => {
+      const wanted = raw.trim().toUpperCase().replace(/^WARNING$/, "WARN").replace(/^NONE$/, "OFF")
+      const level = LogLevel.allLevels.find((l) => l.label === wanted)
+      return level === undefined
+        ? Either.left(ConfigError.InvalidData([], `Expected one of trace, debug, info, warn, error, fatal, all, none but received "${raw}"`))
+        : Either.right(level)
+    })
+  )
+
+const http = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(3000)),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0"))
+})
+
+const database = Config.all({
+  /** None → the embedded PGlite database under `embeddedDataDir`. */
+  url: Config.option(Config.redacted("DATABASE_URL")),
+  maxConnections: Config.integer("DATABASE_POOL_SIZE").pipe(
+    Config.validate({ message: "Expected at least 1 connection", validation: (n) => n >= 1 }),
+    Config.withDefault(10)
+  ),
+  embeddedDataDir: Config.string("EMBEDDED_DATA_DIR").pipe(Config.withDefault("./data/pglite"))
+})
+
+const valkey = Config.all({
+  /** None → the in-memory availability store. */
+  url: Config.option(Config.redacted("VALKEY_URL")),
+  keyPrefix: Config.string("VALKEY_KEY_PREFIX").pipe(Config.withDefault("")),
+  commandTimeout: Config.integer("VALKEY_COMMAND_TIMEOUT_MS").pipe(
+    Config.validate({ message: "Expected a positive number of milliseconds", validation: (n) => n > 0 }),
+    Config.withDefault(500),
+    Config.map(Duration.millis)
+  )
+})
+
+const auth = Config.all({
+  /** None is allowed only in embedded mode, where a random per-process secret is generated. */
+  jwtSecret: Config.option(Config.redacted("JWT_SECRET")),
+  accessTokenTtl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900),
+  refreshTokenTtl: Config.integer("REFRESH_TOKEN_TTL_DAYS").pipe(
+    Config.validate({ message: "Expected a positive whole number of days", validation: (n) => n > 0 }),
+    Config.withDefault(30),
+    Config.map(Duration.days)
+  ),
+  bootstrapAdminEmail: Config.option(Config.string("BOOTSTRAP_ADMIN_EMAIL")),
+  bootstrapAdminPassword: Config.option(Config.redacted("BOOTSTRAP_ADMIN_PASSWORD"))
+})
+
+const sweeps = Config.all({
+  autoOffline: seconds("MITRA_AUTO_OFFLINE_SWEEP_SECONDS", 30),
+  heartbeatMirror: seconds("HEARTBEAT_MIRROR_INTERVAL_SECONDS", 60),
+  reseed: seconds("VALKEY_ONLINE_MIRROR_SWEEP_SECONDS", 300)
+})
+
+const availability = Config.all({
+  snapshotTtl: seconds("AVAILABILITY_SNAPSHOT_TTL_SECONDS", 10)
+})
+
+const payments = Config.all({
+  webhookSecret: Config.option(Config.redacted("PAYMENT_WEBHOOK_SECRET"))
+})
+
+const observability = Config.all({
+  logLevel: logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(Config.withDefault("json" as const)),
+  otlpEndpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("mitra-availability"))
+})
+
+/** The whole configuration, read and validated at once so a bad value stops start-up early. */
+export const appConfig = Config.all({ http, database, valkey, auth, sweeps, availability, payments, observability })
+
+export interface AppConfigShape extends Config.Config.Success<typeof appConfig> {}
+
+export class AppConfig extends Context.Tag("mitra/AppConfig")<AppConfig, AppConfigShape>() {
+  /** Reads the environment (through the current `ConfigProvider`). */
+  static readonly layer = Layer.effect(AppConfig, appConfig)
+}
+
+/** True when no `DATABASE_URL` is set: the process runs its own PGlite database. */
+export const isEmbeddedDatabase = (config: AppConfigShape) => Option.isNone(config.database.url)
+
+export type Secret = Redacted.Redacted<string>

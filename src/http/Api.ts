@@ -1,0 +1,16 @@
+/**
+ * The HTTP contract (shared/API.md) as one `HttpApi`: each group's spec lives beside its domain,
+ * its handlers in the matching `*Http.ts`. The OpenAPI document is generated from this value.
+ */
+import { HttpApi, OpenApi } from "@effect/platform"
+import { OpsApi } from "../ops/OpsApi.js"
+import { BadRequest, InternalError, NotFound } from "./HttpErrors.js"
+
+export class Api extends HttpApi.make("mitra-availability")
+  .add(OpsApi)
+  .addError(BadRequest)
+  .addError(NotFound)
+  .addError(InternalError)
+  .annotate(OpenApi.Title, "mitra-availability")
+  .annotate(OpenApi.Description, "Which mitras can take a customer right now, and the pairing around it.")
+{}

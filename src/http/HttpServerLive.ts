@@ -1,0 +1,37 @@
+/**
+ * The HTTP listener: the API, its generated documentation, JSON errors, and per-request tracing
+ * switched off on the hot and probe routes (it costs more CPU than the handlers themselves).
+ */
+import { type HttpApi, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import { AppConfig } from "../config/AppConfig.js"
+import { JsonErrorResponsesLive } from "./JsonErrorResponses.js"
+
+/** Routes polled or pinged so often that a span per request is not worth its cost. */
+export const untracedUrls = [
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/api/availability",
+  "/api/mitra/status/heartbeat"
+]
+
+/** Serves `ApiLive` (the API with every group's handlers); the listener comes from `server`. */
+export const serveApi = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
+  HttpApiBuilder.serve().pipe(
+    HttpMiddleware.withTracerDisabledForUrls(untracedUrls),
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(JsonErrorResponsesLive),
+    Layer.provide(apiLive)
+  )
+
+/** The real listener on `HOST:PORT`, logging its address once bound. */
+export const NodeServerLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, ({ http }) => NodeHttpServer.layer(createServer, { port: http.port, host: http.host }))
+)
+
+export const HttpServerLive = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
+  serveApi(apiLive).pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive))

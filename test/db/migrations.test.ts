@@ -1,0 +1,92 @@
+import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import pg from "pg"
+import { inject } from "vitest"
+import { runMigrations } from "../../src/db/Migrations.js"
+import { databaseUrl, pgClientLayer } from "../support/TestDatabase.js"
+
+/** A brand-new, empty database (not the migrated template), dropped afterwards. */
+const emptyDatabase = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const name = `${inject("cloneDatabasePrefix")}empty_${Math.random().toString(36).slice(2, 8)}`
+    const admin = new pg.Client({ connectionString: inject("adminDatabaseUrl") })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${name}`)
+    await admin.end()
+    return name
+  }),
+  (name) =>
+    Effect.promise(async () => {
+      const admin = new pg.Client({ connectionString: inject("adminDatabaseUrl") })
+      await admin.connect()
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    })
+)
+
+const tables = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ tableName: string }>`
+    SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name
+  `.pipe(Effect.map((rows) => rows.map((row) => row.tableName))))
+
+describe("migrations", () => {
+  it.scoped("apply to an empty database, create every table and seed the config defaults", () =>
+    Effect.gen(function*() {
+      const name = yield* emptyDatabase
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* tables).toEqual([])
+
+        const applied = yield* runMigrations
+        expect(applied.map(([id]) => id)).toEqual([1, 2])
+        expect(yield* tables).toEqual([
+          "app_config", "auth_sessions", "chat_sessions", "control_center_users", "customers",
+          "effect_sql_migrations", "mitra_online_status", "mitra_status_events", "mitras", "roles"
+        ])
+        const config = yield* sql<{ key: string; value: unknown }>`SELECT key, value FROM app_config ORDER BY key`
+        expect(Object.fromEntries(config.map((row) => [row.key, row.value]))).toEqual({
+          extension_minutes: 15,
+          heartbeat_stale_seconds: 60,
+          max_extensions: 3,
+          max_sessions_per_mitra: 1,
+          pairing_timeout_seconds: 60,
+          payment_required: false,
+          payment_timeout_seconds: 300,
+          session_duration_minutes: 30
+        })
+      }).pipe(Effect.provide(pgClientLayer(databaseUrl(name), 2)))
+    }))
+
+  it.scoped("are idempotent: a second run applies nothing and keeps operators' config values", () =>
+    Effect.gen(function*() {
+      const name = yield* emptyDatabase
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* runMigrations
+        yield* sql`UPDATE app_config SET value = '5'::jsonb WHERE key = 'max_sessions_per_mitra'`
+        const before = yield* tables
+
+        const second = yield* runMigrations
+        expect(second).toEqual([])
+        expect(yield* tables).toEqual(before)
+        const [row] = yield* sql<{ value: unknown }>`SELECT value FROM app_config WHERE key = 'max_sessions_per_mitra'`
+        expect(row?.value).toBe(5)
+      }).pipe(Effect.provide(pgClientLayer(databaseUrl(name), 2)))
+    }))
+
+  it.scoped("concurrent runs (several instances starting together) apply each migration once", () =>
+    Effect.gen(function*() {
+      const name = yield* emptyDatabase
+      const once = runMigrations.pipe(
+        Effect.either,
+        Effect.provide(pgClientLayer(databaseUrl(name), 2))
+      )
+      yield* Effect.all([once, once, once], { concurrency: "unbounded" })
+      const count = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ n: number }>`SELECT count(*)::int AS n FROM effect_sql_migrations`).pipe(
+          Effect.provide(pgClientLayer(databaseUrl(name), 1))
+        )
+      expect(count[0]?.n).toBe(2)
+    }))
+})
