@@ -4,6 +4,8 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Layer } from "effect"
+import { AccessTokens } from "./auth/AccessTokens.js"
+import { AuthenticationLive } from "./auth/Authentication.js"
 import { AppConfig } from "./config/AppConfig.js"
 import { DatabaseLive } from "./db/Database.js"
 import { MigrationsLive } from "./db/Migrations.js"
@@ -18,8 +20,10 @@ import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 /** Postgres and the Valkey connection (or its in-memory stand-in). */
 export const InfrastructureLive = Layer.mergeAll(DatabaseLive, ValkeyConnection.layer)
 
-/** The domain services the handlers call. */
-export const ServicesLive = ReadinessCheck.Default
+/** The domain services the handlers call, and the authentication middleware. */
+export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AuthenticationLive).pipe(
+  Layer.provideMerge(AccessTokens.layer)
+)
 
 /** Every group's handlers, bound to the API spec. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide(OpsHttpLive))

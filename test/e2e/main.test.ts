@@ -49,6 +49,18 @@ const getJson = (url: string) =>
     return { status: response.status, body: await response.json() as unknown }
   })
 
+const runToExit = (env: Record<string, string>) =>
+  Effect.promise(() =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const { DATABASE_URL: _d, VALKEY_URL: _v, JWT_SECRET: _j, ...inherited } = process.env
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { env: { ...inherited, ...env } })
+      let output = ""
+      child.stdout.on("data", (chunk) => (output += chunk))
+      child.stderr.on("data", (chunk) => (output += chunk))
+      child.once("exit", (code) => resolve({ code, output }))
+    })
+  )
+
 const stopGracefully = (child: ChildProcess) =>
   Effect.promise(() =>
     new Promise<number | null>((resolve) => {
@@ -76,12 +88,25 @@ describe("the service's entry point", () => {
     Effect.gen(function*() {
       const database = yield* cloneTemplateDatabase
       const valkey = yield* Effect.acquireRelease(Effect.promise(() => startValkeyServer()), (s) => Effect.promise(() => s.stop()))
-      const app = yield* startMain({ DATABASE_URL: database.url, VALKEY_URL: valkey.url })
+      const app = yield* startMain({
+        DATABASE_URL: database.url,
+        VALKEY_URL: valkey.url,
+        JWT_SECRET: "an-e2e-secret-of-at-least-thirty-two-chars"
+      })
 
       expect(yield* getJson(`${app.baseUrl}/readyz`)).toEqual({ status: 200, body: { postgres: "up", valkey: "up" } })
       expect(app.output()).not.toContain("EMBEDDED MODE")
       yield* Effect.promise(() => valkey.stop())
       expect(yield* getJson(`${app.baseUrl}/readyz`)).toEqual({ status: 200, body: { postgres: "up", valkey: "degraded" } })
       expect(yield* stopGracefully(app.child)).toBe(0)
+    }), 60_000)
+
+  it.scopedLive("with DATABASE_URL but no JWT_SECRET: refuses to start, naming the variable", () =>
+    Effect.gen(function*() {
+      const database = yield* cloneTemplateDatabase
+      const { code, output } = yield* runToExit({ DATABASE_URL: database.url })
+      expect(code).toBe(1)
+      expect(output).toContain("invalid configuration")
+      expect(output).toMatch(/JWT_SECRET: Expected JWT_SECRET to be set/)
     }), 60_000)
 })

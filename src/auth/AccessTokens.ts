@@ -1,0 +1,90 @@
+/**
+ * Access tokens: short-lived HS256 JWTs carrying the subject's kind and id (`sub`, `kind`).
+ * Verification accepts only HS256 with our key: `alg: none`, other algorithms, a wrong key, a
+ * tampered payload or an expired token are all the same `Unauthorized`.
+ */
+import { ConfigError, Duration, Effect, Layer, Option, Redacted, Context } from "effect"
+import { jwtVerify, SignJWT } from "jose"
+import { randomBytes } from "node:crypto"
+import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
+import { Unauthorized } from "./AuthErrors.js"
+import type { SubjectKind } from "./Principals.js"
+
+export interface VerifiedToken {
+  readonly kind: SubjectKind
+  readonly subjectId: string
+}
+
+export interface IssuedAccessToken {
+  readonly accessToken: string
+  readonly expiresIn: number
+}
+
+const subjectKinds: ReadonlyArray<SubjectKind> = ["mitra", "customer", "cc_user"]
+const issuer = "mitra-availability"
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** HS256 needs a key at least as long as its output: 32 bytes. */
+const minimumSecretLength = 32
+
+export class AccessTokens extends Context.Tag("mitra/AccessTokens")<AccessTokens, {
+  readonly issue: (kind: SubjectKind, subjectId: string) => Effect.Effect<IssuedAccessToken>
+  readonly verify: (token: string) => Effect.Effect<VerifiedToken, Unauthorized>
+}>() {
+  /** Signs with `JWT_SECRET`; embedded mode without one generates a per-process key (tokens die with the process). */
+  static readonly layer = Layer.effect(
+    AccessTokens,
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      const secret = yield* Option.match(config.auth.jwtSecret, {
+        onSome: (secret) =>
+          Redacted.value(secret).length >= minimumSecretLength
+            ? Effect.succeed(Redacted.value(secret))
+            : Effect.fail(ConfigError.InvalidData(["JWT_SECRET"], `Expected at least ${minimumSecretLength} characters`)),
+        onNone: () =>
+          isEmbeddedDatabase(config)
+            ? Effect.logWarning("JWT_SECRET not set: embedded mode signs tokens with a random per-process key").pipe(
+              Effect.as(randomBytes(48).toString("base64url"))
+            )
+            : Effect.fail(ConfigError.MissingData(["JWT_SECRET"], "Expected JWT_SECRET to be set when DATABASE_URL is set"))
+      })
+      return makeAccessTokens(new TextEncoder().encode(secret), config.auth.accessTokenTtl)
+    })
+  )
+}
+
+export const makeAccessTokens = (key: Uint8Array, ttl: Duration.Duration): Context.Tag.Service<AccessTokens> => {
+  const expiresIn = Math.floor(Duration.toSeconds(ttl))
+  const unauthorized = new Unauthorized({ message: "Missing, invalid or expired access token" })
+
+  const issue = Effect.fn("AccessTokens.issue")(function*(kind: SubjectKind, subjectId: string) {
+    const accessToken = yield* Effect.promise(() =>
+      new SignJWT({ kind })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setIssuer(issuer)
+        .setSubject(subjectId)
+        .setIssuedAt()
+        .setExpirationTime(`${expiresIn}s`)
+        .sign(key)
+    )
+    return { accessToken, expiresIn }
+  })
+
+  const verify = (token: string) =>
+    Effect.tryPromise({
+      try: () => jwtVerify(token, key, { algorithms: ["HS256"], issuer }),
+      // Every rejection (bad signature, alg, expiry, shape) is the same answer to the caller.
+      catch: () => unauthorized
+    }).pipe(
+      Effect.flatMap(({ payload }) => {
+        const kind = payload["kind"]
+        const subjectId = payload.sub
+        return typeof kind === "string" && (subjectKinds as ReadonlyArray<string>).includes(kind) &&
+            typeof subjectId === "string" && uuid.test(subjectId)
+          ? Effect.succeed<VerifiedToken>({ kind: kind as SubjectKind, subjectId })
+          : Effect.fail(unauthorized)
+      })
+    )
+
+  return { issue, verify }
+}
