@@ -15,13 +15,14 @@ import { LoggingLive } from "./observability/Logging.js"
 import { TracingLive } from "./observability/Tracing.js"
 import { OpsHttpLive } from "./ops/OpsHttp.js"
 import { ReadinessCheck } from "./ops/ReadinessCheck.js"
+import { AppSettings } from "./settings/AppSettings.js"
 import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
 /** Postgres and the Valkey connection (or its in-memory stand-in). */
 export const InfrastructureLive = Layer.mergeAll(DatabaseLive, ValkeyConnection.layer)
 
 /** The domain services the handlers call, and the authentication middleware. */
-export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AuthenticationLive).pipe(
+export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AppSettings.Default, AuthenticationLive).pipe(
   Layer.provideMerge(AccessTokens.layer)
 )
 
