@@ -21,4 +21,7 @@ export class NotReady extends Schema.TaggedError<NotReady>()(
 export class OpsApi extends HttpApiGroup.make("ops")
   .add(HttpApiEndpoint.get("healthz", "/healthz").addSuccess(Health))
   .add(HttpApiEndpoint.get("readyz", "/readyz").addSuccess(Readiness).addError(NotReady))
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics").addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }))
+  )
 {}

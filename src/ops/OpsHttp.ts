@@ -1,6 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { Api } from "../http/Api.js"
+import { prometheusText } from "../observability/PrometheusText.js"
 import { Health, NotReady, Readiness } from "./OpsApi.js"
 import { ReadinessCheck } from "./ReadinessCheck.js"
 
@@ -17,4 +18,5 @@ export const OpsHttpLive = HttpApiBuilder.group(Api, "ops", (handlers) =>
               : Effect.fail(new NotReady({ message: "Postgres is unreachable", postgres: "down", valkey: report.valkey }))
           )
         ))
+      .handle("metrics", () => prometheusText)
   }))
