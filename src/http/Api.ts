@@ -3,11 +3,21 @@
  * its handlers in the matching `*Http.ts`. The OpenAPI document is generated from this value.
  */
 import { HttpApi, OpenApi } from "@effect/platform"
+import { AuthApi } from "../auth/AuthApi.js"
+import { CcUsersApi } from "../controlCenter/CcUsersApi.js"
+import { ConfigApi } from "../controlCenter/ConfigApi.js"
+import { MitrasApi } from "../controlCenter/MitrasApi.js"
+import { RolesApi } from "../controlCenter/RolesApi.js"
 import { OpsApi } from "../ops/OpsApi.js"
 import { BadRequest, InternalError, NotFound } from "./HttpErrors.js"
 
 export class Api extends HttpApi.make("mitra-availability")
   .add(OpsApi)
+  .add(AuthApi)
+  .add(MitrasApi)
+  .add(ConfigApi)
+  .add(RolesApi)
+  .add(CcUsersApi)
   .addError(BadRequest)
   .addError(NotFound)
   .addError(InternalError)

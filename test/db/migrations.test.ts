@@ -3,8 +3,15 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
-import { runMigrations } from "../../src/db/Migrations.js"
+import { readdirSync } from "node:fs"
+import { migrationsDirectory, runMigrations } from "../../src/db/Migrations.js"
 import { databaseUrl, pgClientLayer } from "../support/TestDatabase.js"
+
+/** Every migration file's id, in order: what a fresh database must end up with. */
+const migrationIds = readdirSync(migrationsDirectory)
+  .flatMap((file) => /^(\d+)_[\w-]+\.sql$/.exec(file)?.[1] ?? [])
+  .map(Number)
+  .sort((a, b) => a - b)
 
 /** A brand-new, empty database (not the migrated template), dropped afterwards. */
 const emptyDatabase = Effect.acquireRelease(
@@ -39,11 +46,12 @@ describe("migrations", () => {
         expect(yield* tables).toEqual([])
 
         const applied = yield* runMigrations
-        expect(applied.map(([id]) => id)).toEqual([1, 2])
-        expect(yield* tables).toEqual([
-          "app_config", "auth_sessions", "chat_sessions", "control_center_users", "customers",
+        expect(applied.map(([id]) => id)).toEqual(migrationIds)
+        expect(migrationIds.slice(0, 3)).toEqual([1, 2, 3])
+        expect(yield* tables).toEqual(expect.arrayContaining([
+          "app_config", "auth_session_rotated_tokens", "auth_sessions", "chat_sessions", "control_center_users", "customers",
           "effect_sql_migrations", "mitra_online_status", "mitra_status_events", "mitras", "roles"
-        ])
+        ]))
         const config = yield* sql<{ key: string; value: unknown }>`SELECT key, value FROM app_config ORDER BY key`
         expect(Object.fromEntries(config.map((row) => [row.key, row.value]))).toEqual({
           extension_minutes: 15,
@@ -87,6 +95,6 @@ describe("migrations", () => {
         sql<{ n: number }>`SELECT count(*)::int AS n FROM effect_sql_migrations`).pipe(
           Effect.provide(pgClientLayer(databaseUrl(name), 1))
         )
-      expect(count[0]?.n).toBe(2)
+      expect(count[0]?.n).toBe(migrationIds.length)
     }))
 })

@@ -12,4 +12,11 @@ export const testEnvironment: Record<string, string> = {
 export const readTestConfig = (env: Record<string, string> = {}) =>
   Effect.withConfigProvider(appConfig, ConfigProvider.fromMap(new Map(Object.entries({ ...testEnvironment, ...env }))))
 
-export const TestConfigLive = (env: Record<string, string> = {}) => Layer.effect(AppConfig, Effect.orDie(readTestConfig(env)))
+/**
+ * A test app's configuration. Its database is the harness's own Postgres (never the embedded one),
+ * so `DATABASE_URL` is set — to a placeholder, as the database layer comes from the harness — and
+ * the app behaves as a configured deployment (no embedded-mode conveniences such as a generated
+ * control-center admin). Tests of embedded-mode behaviour pass their own `config`.
+ */
+export const TestConfigLive = (env: Record<string, string> = {}) =>
+  Layer.effect(AppConfig, Effect.orDie(readTestConfig({ DATABASE_URL: "postgres://database-from-the-test-harness", ...env })))

@@ -5,8 +5,24 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
+import { hashPassword } from "../../src/auth/Passwords.js"
+import { post } from "./http.js"
 
 const randomPhone = () => `+62800${Math.floor(Math.random() * 1e10).toString().padStart(10, "0")}`
+
+/** The password of the accounts the `loginAs…` helpers create. */
+export const fixturePassword = "fixture-password-1"
+
+const knownHashes = new Map<string, string>()
+
+/** A real scrypt hash of `password`, computed once per test process (the KDF is slow on purpose). */
+export const passwordHashOf = (password: string) =>
+  Effect.suspend(() => {
+    const known = knownHashes.get(password)
+    return known !== undefined
+      ? Effect.succeed(known)
+      : Effect.tap(hashPassword(password), (hash) => Effect.sync(() => knownHashes.set(password, hash)))
+  })
 
 export interface CustomerRow {
   readonly id: string
@@ -35,6 +51,8 @@ export interface CreateMitraOptions {
   readonly phone?: string
   /** Stored as is: pass a real hash (see the auth fixtures) for login tests. */
   readonly passwordHash?: string
+  /** Stores a real hash of this password (wins over `passwordHash`). */
+  readonly password?: string
   readonly isActive?: boolean
   readonly isOnline?: boolean
   readonly maxConcurrentSessions?: number | null
@@ -67,9 +85,10 @@ export const createMitra = (options: CreateMitraOptions = {}) =>
       isOnline: options.isOnline ?? false,
       maxConcurrentSessions: options.maxConcurrentSessions ?? null
     }
+    const passwordHash = options.password === undefined ? options.passwordHash : yield* passwordHashOf(options.password)
     yield* sql`
       INSERT INTO mitras (id, display_name, phone, password_hash, is_active, max_concurrent_sessions)
-      VALUES (${row.id}, ${row.displayName}, ${row.phone}, ${options.passwordHash ?? "unusable"},
+      VALUES (${row.id}, ${row.displayName}, ${row.phone}, ${passwordHash ?? "unusable"},
               ${row.isActive}, ${row.maxConcurrentSessions})
     `
     if (row.isOnline) {
@@ -102,12 +121,15 @@ export const createCcUser = (options: {
   readonly email?: string
   readonly displayName?: string
   readonly passwordHash?: string
+  /** Stores a real hash of this password (wins over `passwordHash`). */
+  readonly password?: string
   readonly permissions?: Record<string, ReadonlyArray<string>>
   readonly isActive?: boolean
 } = {}) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const email = options.email ?? `cc-test-${randomUUID().slice(0, 8)}@mitra.test`
+    const passwordHash = options.password === undefined ? options.passwordHash : yield* passwordHashOf(options.password)
     const permissions = options.permissions ?? allPermissions
     const [role] = yield* sql<{ id: string }>`
       INSERT INTO roles (name, permissions) VALUES (${`test-role-${randomUUID()}`}, ${JSON.stringify(permissions)}::jsonb)
@@ -115,12 +137,39 @@ export const createCcUser = (options: {
     `
     const [user] = yield* sql<{ id: string }>`
       INSERT INTO control_center_users (email, display_name, role_id, password_hash, is_active)
-      VALUES (${email}, ${options.displayName ?? "CC Test User"}, ${role!.id}, ${options.passwordHash ?? "unusable"},
+      VALUES (${email}, ${options.displayName ?? "CC Test User"}, ${role!.id}, ${passwordHash ?? "unusable"},
               ${options.isActive ?? true})
       RETURNING id
     `
     return { id: user!.id, email, roleId: role!.id, permissions } satisfies CcUserRow
   }).pipe(Effect.orDie)
+
+export interface SignedIn {
+  readonly accessToken: string
+  readonly refreshToken: string
+}
+
+const signIn = (path: string, json: unknown) =>
+  Effect.flatMap(post(path, { json }), (response) =>
+    response.status === 200
+      ? Effect.succeed(response.body as SignedIn)
+      : Effect.dieMessage(`${path} answered ${response.status}: ${response.text}`))
+
+/** A control-center user (with `permissions`, all by default) signed in through the API. */
+export const loginAsCcUser = (options: { readonly permissions?: Record<string, ReadonlyArray<string>> } = {}) =>
+  Effect.gen(function*() {
+    const user = yield* createCcUser({ ...options, password: fixturePassword })
+    const tokens = yield* signIn("/api/auth/cc/login", { email: user.email, password: fixturePassword })
+    return { user, ...tokens }
+  })
+
+/** A mitra signed in through the API. */
+export const loginAsMitra = (options: Omit<CreateMitraOptions, "password" | "passwordHash"> = {}) =>
+  Effect.gen(function*() {
+    const mitra = yield* createMitra({ ...options, password: fixturePassword })
+    const tokens = yield* signIn("/api/auth/mitra/login", { phone: mitra.phone, password: fixturePassword })
+    return { mitra, ...tokens }
+  })
 
 /**
  * Empties every table a test writes and restores the config defaults. For tests that need an

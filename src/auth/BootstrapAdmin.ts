@@ -1,0 +1,94 @@
+/**
+ * The first control-center user, created at start-up (after migrations) when none exists:
+ *
+ * - `BOOTSTRAP_ADMIN_EMAIL` + `BOOTSTRAP_ADMIN_PASSWORD` set → that user, in a `super_admin` role
+ *   holding every permission of the catalog;
+ * - embedded mode with neither set → `admin@mitra.local` with a generated password, logged once
+ *   (only this start creates it; later starts find the user and print nothing);
+ * - otherwise → nothing, and a log line saying how to get a first user.
+ *
+ * Setting only one of the two variables, or a value that would be refused by the API (an invalid
+ * email, a password outside the length rules), stops start-up naming the variable.
+ * Instances starting together serialise on an advisory lock, so exactly one creates the user.
+ */
+import { SqlClient } from "@effect/sql"
+import { ConfigError, Effect, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { randomBytes } from "node:crypto"
+import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
+import { Email, NewPassword } from "./Credentials.js"
+import { hashPassword } from "./Passwords.js"
+import { allPermissions } from "./PermissionCatalog.js"
+
+export const superAdminRole = "super_admin"
+export const embeddedAdminEmail = "admin@mitra.local"
+
+const validated = <A>(schema: Schema.Schema<A, string>, name: string, value: string) =>
+  Schema.decodeUnknown(schema)(value).pipe(
+    Effect.mapError((error) => ConfigError.InvalidData([name], ParseResult.TreeFormatter.formatErrorSync(error)))
+  )
+
+/** Which credentials to bootstrap with, from the environment; none when there is nothing to do. */
+const bootstrapCredentials = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const { bootstrapAdminEmail: email, bootstrapAdminPassword: password } = config.auth
+  if (Option.isSome(email) && Option.isSome(password)) {
+    return Option.some({
+      email: yield* validated(Email, "BOOTSTRAP_ADMIN_EMAIL", email.value),
+      password: yield* validated(NewPassword, "BOOTSTRAP_ADMIN_PASSWORD", Redacted.value(password.value)),
+      generated: false
+    })
+  }
+  if (Option.isSome(email) || Option.isSome(password)) {
+    const missing = Option.isNone(email) ? "BOOTSTRAP_ADMIN_EMAIL" : "BOOTSTRAP_ADMIN_PASSWORD"
+    return yield* Effect.fail(ConfigError.MissingData(
+      [missing],
+      "Expected BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD to be set together"
+    ))
+  }
+  return isEmbeddedDatabase(config)
+    ? Option.some({ email: embeddedAdminEmail, password: randomBytes(18).toString("base64url"), generated: true })
+    : Option.none()
+})
+
+export const bootstrapAdmin = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const credentials = yield* bootstrapCredentials
+  const anyUser = sql<{ exists: boolean }>`SELECT EXISTS (SELECT 1 FROM control_center_users) AS exists`.pipe(
+    Effect.map(([row]) => row?.exists === true)
+  )
+  if (yield* anyUser) return
+  if (Option.isNone(credentials)) {
+    return yield* Effect.logInfo(
+      "No control-center user exists. Set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD to create the first one at start-up."
+    )
+  }
+  const { email, generated, password } = credentials.value
+  // Hashed before the transaction: the KDF's ~0.1 s should not hold a connection and a lock.
+  const passwordHash = yield* hashPassword(password)
+  const created = yield* sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext('mitra-availability:bootstrap-admin'))`
+    if (yield* anyUser) return false
+    const [role] = yield* sql<{ id: string }>`
+      INSERT INTO roles (name, permissions) VALUES (${superAdminRole}, ${JSON.stringify(allPermissions)}::jsonb)
+      ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions
+      RETURNING id
+    `
+    yield* sql`
+      INSERT INTO control_center_users (email, display_name, role_id, password_hash)
+      VALUES (${email}, 'Administrator', ${role!.id}, ${passwordHash})
+    `
+    return true
+  }))
+  if (!created) return
+  if (generated) {
+    yield* Effect.logWarning(
+      `EMBEDDED MODE: created control-center user ${email} with the generated password ${password} ` +
+        "(shown only now; set BOOTSTRAP_ADMIN_EMAIL/BOOTSTRAP_ADMIN_PASSWORD to choose them instead)"
+    )
+  } else {
+    yield* Effect.logInfo(`Created the first control-center user ${email} (role ${superAdminRole})`)
+  }
+}).pipe(Effect.withSpan("BootstrapAdmin.run"))
+
+/** Runs at start-up, after migrations (see `StartupLive`). */
+export const BootstrapAdminLive = Layer.effectDiscard(bootstrapAdmin)

@@ -1,0 +1,113 @@
+/**
+ * Signing in and staying signed in: credential checks for each kind of caller, the token pair a
+ * successful check earns, and the refresh and logout of that pair.
+ *
+ * Wrong credentials are one answer (401 `InvalidCredentials` message) whether or not the account
+ * exists, and take as long either way: an unknown account is verified against `unmatchableHash`.
+ * A deactivated account learns so (403) only after presenting its correct password.
+ */
+import { SqlClient } from "@effect/sql"
+import { Effect, Option } from "effect"
+import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { AccessTokens } from "./AccessTokens.js"
+import { Forbidden, Unauthorized } from "./AuthErrors.js"
+import { unmatchableHash, verifyPassword } from "./Passwords.js"
+import type { SubjectKind } from "./Principals.js"
+import { RefreshSessions } from "./RefreshSessions.js"
+
+export interface TokenPair {
+  readonly accessToken: string
+  readonly refreshToken: string
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number
+}
+
+const invalidCredentials = new Unauthorized({ message: "Invalid credentials" })
+const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired or revoked refresh token" })
+
+interface Account {
+  readonly id: string
+  readonly passwordHash: string
+  readonly isActive: boolean
+}
+
+export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const accessTokens = yield* AccessTokens
+    const sessions = yield* RefreshSessions
+
+    const issuePair = (kind: SubjectKind, subjectId: string) =>
+      Effect.gen(function*() {
+        const refreshToken = yield* sessions.create(kind, subjectId)
+        const { accessToken, expiresIn } = yield* accessTokens.issue(kind, subjectId)
+        return { accessToken, refreshToken, expiresIn } satisfies TokenPair
+      })
+
+    /** The same work and the same answer for an unknown account as for a wrong password. */
+    const checkPassword = (account: Account | undefined, password: string, deactivated: string) =>
+      Effect.gen(function*() {
+        const matches = yield* verifyPassword(password, account?.passwordHash ?? unmatchableHash)
+        if (account === undefined || !matches) return yield* invalidCredentials
+        if (!account.isActive) return yield* new Forbidden({ message: deactivated })
+        return account
+      })
+
+    const controlCenterUser = Effect.fn("Logins.controlCenterUser")(function*(email: string, password: string) {
+      const [account] = yield* orDatabaseUnavailable(sql<Account>`
+        SELECT id, password_hash, is_active FROM control_center_users WHERE lower(email) = lower(${email})
+      `)
+      const user = yield* checkPassword(account, password, "This control-center account is deactivated")
+      yield* Effect.annotateCurrentSpan("cc_user.id", user.id)
+      return yield* issuePair("cc_user", user.id)
+    })
+
+    const mitra = Effect.fn("Logins.mitra")(function*(phone: string, password: string) {
+      const [account] = yield* orDatabaseUnavailable(sql<Account>`
+        SELECT id, password_hash, is_active FROM mitras WHERE phone = ${phone}
+      `)
+      const mitra = yield* checkPassword(account, password, "This mitra account is deactivated")
+      yield* Effect.annotateCurrentSpan("mitra.id", mitra.id)
+      return yield* issuePair("mitra", mitra.id)
+    })
+
+    /** A new anonymous customer and its first session. */
+    const anonymousCustomer = Effect.fn("Logins.anonymousCustomer")(function*(displayName: Option.Option<string>) {
+      const [customer] = yield* orDatabaseUnavailable(sql<{ id: string }>`
+        INSERT INTO customers (display_name, is_anonymous) VALUES (${Option.getOrNull(displayName)}, true) RETURNING id
+      `)
+      const customerId = customer!.id
+      yield* Effect.annotateCurrentSpan("customer.id", customerId)
+      return { customerId, ...(yield* issuePair("customer", customerId)) }
+    })
+
+    /** May this subject still hold a session? Deactivation revokes sessions already; this is the backstop. */
+    const maySignIn = (kind: SubjectKind, subjectId: string) =>
+      orDatabaseUnavailable(
+        kind === "mitra"
+          ? sql`SELECT 1 FROM mitras WHERE id = ${subjectId} AND is_active`
+          : kind === "cc_user"
+          ? sql`SELECT 1 FROM control_center_users WHERE id = ${subjectId} AND is_active`
+          : sql`SELECT 1 FROM customers WHERE id = ${subjectId}`
+      ).pipe(Effect.map((rows) => rows.length > 0))
+
+    /** Rotates the refresh token and issues a fresh access token for the same subject. */
+    const refresh = Effect.fn("Logins.refresh")(function*(refreshToken: string) {
+      const session = yield* sessions.rotate(refreshToken)
+      if (!(yield* maySignIn(session.kind, session.subjectId))) {
+        yield* sessions.revokeSession(session.sessionId, "subject_inactive")
+        return yield* invalidRefreshToken
+      }
+      const { accessToken, expiresIn } = yield* accessTokens.issue(session.kind, session.subjectId)
+      return { accessToken, refreshToken: session.refreshToken, expiresIn } satisfies TokenPair
+    })
+
+    /** Ends the token's session. Always succeeds: logging out twice, or with a stale token, is fine. */
+    const logout = Effect.fn("Logins.logout")(function*(refreshToken: string) {
+      yield* sessions.revoke(refreshToken, "logout")
+    })
+
+    return { controlCenterUser, mitra, anonymousCustomer, refresh, logout }
+  }),
+  dependencies: [RefreshSessions.Default]
+}) {}

@@ -1,0 +1,143 @@
+/**
+ * Refresh-token sessions (`auth_sessions`): one row per login, holding only the SHA-256 of the
+ * current refresh token. Every refresh rotates the token; the hash it replaces is remembered
+ * (`auth_session_rotated_tokens`), so presenting an already-rotated token is recognised as reuse —
+ * someone holds a copy — and revokes the whole session.
+ *
+ * Tokens are 256 random bits (base64url). A plain hash is enough for storage: unlike a password, a
+ * random 256-bit value cannot be guessed from its hash, so no slow KDF is needed.
+ */
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect } from "effect"
+import { createHash, randomBytes } from "node:crypto"
+import { AppConfig } from "../config/AppConfig.js"
+import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { Unauthorized } from "./AuthErrors.js"
+import type { SubjectKind } from "./Principals.js"
+
+/** Why a session ended, as written to `auth_sessions.revoked_reason`. */
+export type RevokedReason =
+  | "logout"
+  | "refresh_token_reused"
+  | "mitra_deactivated"
+  | "cc_user_deactivated"
+  | "password_changed"
+  | "subject_inactive"
+
+export interface RotatedSession {
+  readonly sessionId: string
+  readonly kind: SubjectKind
+  readonly subjectId: string
+  readonly refreshToken: string
+}
+
+const newRefreshToken = () => randomBytes(32).toString("base64url")
+
+export const hashRefreshToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex")
+
+const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired or revoked refresh token" })
+
+export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/RefreshSessions", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { auth } = yield* AppConfig
+    const ttlSeconds = Math.floor(Duration.toSeconds(auth.refreshTokenTtl))
+    const expiry = sql`now() + ${ttlSeconds} * interval '1 second'`
+
+    /** Opens a session for a subject that just proved who it is; returns its first refresh token. */
+    const create = Effect.fn("RefreshSessions.create")(function*(kind: SubjectKind, subjectId: string) {
+      yield* Effect.annotateCurrentSpan({ "subject.kind": kind, "subject.id": subjectId })
+      const refreshToken = newRefreshToken()
+      yield* orDatabaseUnavailable(sql`
+        INSERT INTO auth_sessions (subject_kind, subject_id, refresh_token_hash, expires_at)
+        VALUES (${kind}, ${subjectId}, ${hashRefreshToken(refreshToken)}, ${expiry})
+      `)
+      return refreshToken
+    })
+
+    /**
+     * Exchanges a live refresh token for a new one (its expiry slides to a full TTL from now).
+     * A token already rotated out revokes its session; every failure is the same 401.
+     *
+     * The rotation is one conditional UPDATE, so two refreshes racing with one token cannot both
+     * win: the loser finds the token among the rotated ones and revokes the session, as for any
+     * replay.
+     */
+    const rotate = Effect.fn("RefreshSessions.rotate")(function*(refreshToken: string) {
+      const presented = hashRefreshToken(refreshToken)
+      const next = newRefreshToken()
+      const outcome = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+        const [rotated] = yield* sql<{ id: string; subjectKind: SubjectKind; subjectId: string }>`
+          UPDATE auth_sessions
+          SET refresh_token_hash = ${hashRefreshToken(next)}, expires_at = ${expiry}
+          WHERE refresh_token_hash = ${presented} AND revoked_at IS NULL AND expires_at > now()
+          RETURNING id, subject_kind, subject_id
+        `
+        if (rotated !== undefined) {
+          yield* sql`
+            INSERT INTO auth_session_rotated_tokens (refresh_token_hash, session_id) VALUES (${presented}, ${rotated.id})
+          `
+          return { _tag: "Rotated", session: rotated } as const
+        }
+        const reused = yield* sql<{ id: string }>`
+          UPDATE auth_sessions s SET revoked_at = now(), revoked_reason = 'refresh_token_reused'
+          FROM auth_session_rotated_tokens r
+          WHERE r.refresh_token_hash = ${presented} AND s.id = r.session_id AND s.revoked_at IS NULL
+          RETURNING s.id
+        `
+        return { _tag: reused.length > 0 ? "Reused" : "Invalid" } as const
+      })))
+      if (outcome._tag === "Reused") {
+        yield* Effect.logWarning("A rotated-out refresh token was presented again; its session is revoked")
+      }
+      if (outcome._tag !== "Rotated") return yield* invalidRefreshToken
+      yield* Effect.annotateCurrentSpan({ "subject.kind": outcome.session.subjectKind, "subject.id": outcome.session.subjectId })
+      return {
+        sessionId: outcome.session.id,
+        kind: outcome.session.subjectKind,
+        subjectId: outcome.session.subjectId,
+        refreshToken: next
+      } satisfies RotatedSession
+    })
+
+    /**
+     * Ends the session a refresh token belongs to (its current or an already-rotated token).
+     * Idempotent: an unknown or already revoked token changes nothing.
+     */
+    const revoke = Effect.fn("RefreshSessions.revoke")(function*(refreshToken: string, reason: RevokedReason) {
+      const presented = hashRefreshToken(refreshToken)
+      yield* orDatabaseUnavailable(sql`
+        UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
+        WHERE revoked_at IS NULL AND (
+          refresh_token_hash = ${presented}
+          OR id = (SELECT session_id FROM auth_session_rotated_tokens WHERE refresh_token_hash = ${presented})
+        )
+      `)
+    })
+
+    const revokeSession = Effect.fn("RefreshSessions.revokeSession")(function*(sessionId: string, reason: RevokedReason) {
+      yield* orDatabaseUnavailable(sql`
+        UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
+        WHERE id = ${sessionId} AND revoked_at IS NULL
+      `)
+    })
+
+    /**
+     * Ends every live session of a subject; returns how many. Joins the caller's transaction when
+     * called inside one (deactivation revokes in the same transaction that flips the flag).
+     */
+    const revokeAllOf = Effect.fn("RefreshSessions.revokeAllOf")(
+      function*(kind: SubjectKind, subjectId: string, reason: RevokedReason) {
+        yield* Effect.annotateCurrentSpan({ "subject.kind": kind, "subject.id": subjectId })
+        const revoked = yield* sql<{ id: string }>`
+          UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
+          WHERE subject_kind = ${kind} AND subject_id = ${subjectId} AND revoked_at IS NULL
+          RETURNING id
+        `
+        return revoked.length
+      }
+    )
+
+    return { create, rotate, revoke, revokeSession, revokeAllOf }
+  })
+}) {}

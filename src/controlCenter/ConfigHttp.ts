@@ -1,0 +1,19 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { requirePermission } from "../auth/Authentication.js"
+import { CurrentCcUser } from "../auth/Principals.js"
+import { Api } from "../http/Api.js"
+import { ConfigEditor } from "./ConfigEditor.js"
+
+export const ConfigHttpLive = HttpApiBuilder.group(Api, "config", (handlers) =>
+  Effect.gen(function*() {
+    const editor = yield* ConfigEditor
+    return handlers
+      .handle("getAll", () => requirePermission("config", "read").pipe(Effect.zipRight(editor.all())))
+      .handle("put", ({ path, payload }) =>
+        Effect.gen(function*() {
+          yield* requirePermission("config", "update")
+          const user = yield* CurrentCcUser
+          return yield* editor.put(path.key, payload.value, user.id)
+        }))
+  }))

@@ -1,0 +1,29 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { requirePermission } from "../auth/Authentication.js"
+import { CurrentCcUser } from "../auth/Principals.js"
+import { Api } from "../http/Api.js"
+import { MitraAccounts } from "./MitraAccounts.js"
+
+export const MitrasHttpLive = HttpApiBuilder.group(Api, "mitras", (handlers) =>
+  Effect.gen(function*() {
+    const accounts = yield* MitraAccounts
+    return handlers
+      .handle("list", ({ urlParams }) => requirePermission("mitra", "read").pipe(Effect.zipRight(accounts.list(urlParams))))
+      .handle("create", ({ payload }) =>
+        requirePermission("mitra", "create").pipe(
+          Effect.zipRight(accounts.create(payload)),
+          Effect.map((mitra) => ({ mitra }))
+        ))
+      .handle("get", ({ path }) =>
+        requirePermission("mitra", "read").pipe(
+          Effect.zipRight(accounts.get(path.id)),
+          Effect.map((mitra) => ({ mitra }))
+        ))
+      .handle("update", ({ path, payload }) =>
+        Effect.gen(function*() {
+          yield* requirePermission("mitra", "update")
+          const user = yield* CurrentCcUser
+          return { mitra: yield* accounts.update(path.id, payload, user.id) }
+        }))
+  }))

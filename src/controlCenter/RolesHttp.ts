@@ -1,0 +1,21 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { requirePermission } from "../auth/Authentication.js"
+import { Api } from "../http/Api.js"
+import { Roles } from "./Roles.js"
+
+export const RolesHttpLive = HttpApiBuilder.group(Api, "roles", (handlers) =>
+  Effect.gen(function*() {
+    const roles = yield* Roles
+    return handlers
+      .handle("list", () =>
+        requirePermission("roles", "read").pipe(
+          Effect.zipRight(roles.list()),
+          Effect.map((items) => ({ items }))
+        ))
+      .handle("create", ({ payload }) =>
+        requirePermission("roles", "create").pipe(
+          Effect.zipRight(roles.create(payload.name, payload.permissions)),
+          Effect.map((role) => ({ role }))
+        ))
+  }))
