@@ -1,0 +1,85 @@
+/**
+ * Property: no JSON a client can send to the login, refresh, logout or config endpoints gets a
+ * 5xx — anything that is not a valid request is a 4xx JSON answer.
+ */
+import { expect, layer } from "@effect/vitest"
+import { Effect, FastCheck as fc } from "effect"
+import { settingKeys } from "../../src/settings/SettingKeys.js"
+import { createCcUser, createMitra, fixturePassword, loginAsCcUser } from "../support/fixtures.js"
+import { call } from "../support/http.js"
+import { TestApp } from "../support/TestApp.js"
+
+/** Arbitrary JSON, and objects with the right field names holding arbitrary (sometimes valid) values. */
+const anyJson = fc.jsonValue({ maxDepth: 3 })
+const plausibleString = fc.oneof(fc.string(), fc.fullUnicodeString(), fc.emailAddress(), fc.constant(fixturePassword))
+const field = fc.oneof(anyJson, plausibleString)
+/** Credentials that exist (created first), so some requests take the success path too. */
+const knownGood = fc.constantFrom<unknown>(
+  { email: "fuzz@example.com", password: fixturePassword },
+  { phone: "+6281234567890", password: fixturePassword },
+  { displayName: "Fuzz" },
+  {}
+)
+const loginBody = fc.oneof(
+  anyJson,
+  knownGood,
+  fc.record({ email: field, password: field }, { requiredKeys: [] }),
+  fc.record({ phone: fc.oneof(field, fc.stringMatching(/^\+[1-9][0-9]{6,14}$/)), password: field }, { requiredKeys: [] }),
+  fc.record({ displayName: field }, { requiredKeys: [] }),
+  fc.record({ refreshToken: field }, { requiredKeys: [] })
+)
+const path = fc.constantFrom(
+  "/api/auth/cc/login",
+  "/api/auth/mitra/login",
+  "/api/auth/customer/anonymous",
+  "/api/auth/refresh",
+  "/api/auth/logout"
+)
+const settingKey = fc.oneof(fc.constantFrom(...settingKeys), fc.string({ maxLength: 40 }))
+const settingBody = fc.oneof(anyJson, fc.record({ value: anyJson }))
+
+const expectClientOrSuccess = (response: { readonly status: number; readonly text: string }, request: string) => {
+  expect(response.status, `${request} → ${response.status} ${response.text}`).toBeLessThan(500)
+  if (response.status >= 400) expect(JSON.parse(response.text)).toHaveProperty("_tag")
+}
+
+layer(TestApp(), { excludeTestServices: true })("arbitrary input", (it) => {
+  it.effect("(setup) the accounts some generated requests sign in with exist", () =>
+    Effect.gen(function*() {
+      yield* createCcUser({ email: "fuzz@example.com", password: fixturePassword })
+      yield* createMitra({ phone: "+6281234567890", password: fixturePassword })
+      expect((yield* call("POST", "/api/auth/cc/login", { json: { email: "fuzz@example.com", password: fixturePassword } })).status)
+        .toBe(200)
+    }))
+  it.effect.prop(
+    "POST /api/auth/* with any JSON body never answers 5xx",
+    [path, loginBody],
+    ([target, json]) =>
+      Effect.gen(function*() {
+        const response = yield* call("POST", target, { json })
+        expectClientOrSuccess(response, `POST ${target} ${JSON.stringify(json)}`)
+      }),
+    { fastCheck: { numRuns: 100 } }
+  )
+
+  it.effect.prop(
+    "PUT /internal/config/{key} with any key and any JSON body never answers 5xx",
+    [settingKey, settingBody],
+    ([key, json]) =>
+      Effect.gen(function*() {
+        const admin = yield* adminToken
+        const response = yield* call("PUT", `/internal/config/${encodeURIComponent(key)}`, { token: admin, json })
+        expectClientOrSuccess(response, `PUT ${key} ${JSON.stringify(json)}`)
+      }),
+    { fastCheck: { numRuns: 100 } }
+  )
+
+})
+
+/** One admin for the whole file, signed in on first use. */
+let cachedAdmin: string | undefined
+const adminToken = Effect.suspend(() =>
+  cachedAdmin !== undefined
+    ? Effect.succeed(cachedAdmin)
+    : Effect.map(loginAsCcUser(), ({ accessToken }) => (cachedAdmin = accessToken))
+)
