@@ -81,6 +81,18 @@ describe("the service's entry point", () => {
       expect(app.output()).toContain("EMBEDDED MODE")
       expect(app.output()).toContain("IN-MEMORY MODE")
 
+      // The generated first control-center user, printed once, signs in.
+      const generated = /control-center user (\S+) with the generated password (\S+) /.exec(app.output())
+      expect(generated).not.toBeNull()
+      const login = yield* Effect.promise(() =>
+        fetch(`${app.baseUrl}/api/auth/cc/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: generated![1], password: generated![2] })
+        }).then((response) => response.status)
+      )
+      expect(login).toBe(200)
+
       expect(yield* stopGracefully(app.child)).toBe(0)
     }), 60_000)
 
