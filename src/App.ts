@@ -3,18 +3,22 @@
  * configuration → database → migrations → (timers, mirror seed) → HTTP listener.
  */
 import { HttpApiBuilder } from "@effect/platform"
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { AccessTokens } from "./auth/AccessTokens.js"
 import { AuthenticationLive } from "./auth/Authentication.js"
 import { AuthHttpLive } from "./auth/AuthHttp.js"
 import { BootstrapAdminLive } from "./auth/BootstrapAdmin.js"
 import { Logins } from "./auth/Logins.js"
+import { ActivationMirrorLive } from "./availability/ActivationMirror.js"
+import { AvailabilityHttpLive, DashboardHttpLive } from "./availability/AvailabilityHttp.js"
+import { AvailabilityServicesLive } from "./availability/AvailabilityLive.js"
+import { AvailabilityStoreLive } from "./availability/AvailabilityStoreLive.js"
+import { MirrorReseedLive, seedAtStartup } from "./availability/MirrorSeeder.js"
 import { ConfigEditor } from "./controlCenter/ConfigEditor.js"
 import { ConfigHttpLive } from "./controlCenter/ConfigHttp.js"
 import { CcUsers } from "./controlCenter/CcUsers.js"
 import { CcUsersHttpLive } from "./controlCenter/CcUsersHttp.js"
 import { MitraAccounts } from "./controlCenter/MitraAccounts.js"
-import { MitraActivationFollowUp } from "./controlCenter/MitraActivationFollowUp.js"
 import { MitrasHttpLive } from "./controlCenter/MitrasHttp.js"
 import { Roles } from "./controlCenter/Roles.js"
 import { RolesHttpLive } from "./controlCenter/RolesHttp.js"
@@ -23,15 +27,20 @@ import { DatabaseLive } from "./db/Database.js"
 import { MigrationsLive } from "./db/Migrations.js"
 import { Api } from "./http/Api.js"
 import { HttpServerLive } from "./http/HttpServerLive.js"
+import { MitraHttpLive } from "./mitra/MitraHttp.js"
 import { LoggingLive } from "./observability/Logging.js"
 import { TracingLive } from "./observability/Tracing.js"
 import { OpsHttpLive } from "./ops/OpsHttp.js"
 import { ReadinessCheck } from "./ops/ReadinessCheck.js"
+import { SessionRerouting } from "./sessions/SessionRerouting.js"
+import { SessionTimers } from "./sessions/SessionTimers.js"
 import { AppSettings } from "./settings/AppSettings.js"
 import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
-/** Postgres and the Valkey connection (or its in-memory stand-in). */
-export const InfrastructureLive = Layer.mergeAll(DatabaseLive, ValkeyConnection.layer)
+/** Postgres, the Valkey connection, and the availability store on it (Valkey, or in memory). */
+export const InfrastructureLive = AvailabilityStoreLive.pipe(
+  Layer.provideMerge(Layer.mergeAll(DatabaseLive, ValkeyConnection.layer))
+)
 
 /** Logins and the control center (src/auth, src/controlCenter). */
 export const IdentityServicesLive = Layer.mergeAll(
@@ -41,24 +50,39 @@ export const IdentityServicesLive = Layer.mergeAll(
   Roles.Default,
   CcUsers.Default
 ).pipe(
-  // What follows a committed (de)activation: the availability part swaps `none` for its Valkey
-  // mirror and rerouting (see src/controlCenter/MitraActivationFollowUp.ts).
-  Layer.provide(MitraActivationFollowUp.none)
+  // What follows a committed (de)activation: the availability mirror and the rerouting hook
+  // (see src/controlCenter/MitraActivationFollowUp.ts, src/availability/ActivationMirror.ts).
+  Layer.provide(ActivationMirrorLive)
 )
 
 /** The domain services the handlers call, and the authentication middleware. */
 export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AppSettings.Default, AuthenticationLive, IdentityServicesLive).pipe(
+  Layer.provideMerge(AvailabilityServicesLive),
+  // Hooks the sessions part fills in (timer restore at start-up, rerouting of a departed mitra's sessions).
+  Layer.provideMerge(Layer.mergeAll(SessionTimers.Default, SessionRerouting.Default)),
   Layer.provideMerge(AccessTokens.layer)
 )
 
 /** Every group's handlers, bound to the API spec. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide(OpsHttpLive),
-  Layer.provide([AuthHttpLive, MitrasHttpLive, ConfigHttpLive, RolesHttpLive, CcUsersHttpLive])
+  Layer.provide([AuthHttpLive, MitrasHttpLive, ConfigHttpLive, RolesHttpLive, CcUsersHttpLive]),
+  Layer.provide([MitraHttpLive, AvailabilityHttpLive, DashboardHttpLive])
 )
 
-/** Work that must finish before the listener binds. */
-export const StartupLive = BootstrapAdminLive.pipe(Layer.provide(MigrationsLive))
+/** Session timers restored, then the availability mirror seeded from Postgres. */
+const RestoreTimersThenSeedLive = Layer.effectDiscard(
+  Effect.flatMap(SessionTimers, (timers) => timers.restoreActiveTimers()).pipe(Effect.zipRight(seedAtStartup))
+)
+
+/**
+ * Work that must finish before the listener binds: migrations, then the bootstrap admin and
+ * (timers → mirror seed), then the reseed-on-reconnect fiber.
+ */
+export const StartupLive = Layer.mergeAll(
+  BootstrapAdminLive,
+  MirrorReseedLive.pipe(Layer.provide(RestoreTimersThenSeedLive))
+).pipe(Layer.provide(MigrationsLive))
 
 /** Given infrastructure and configuration: the running service. */
 export const ServerLive = HttpServerLive(ApiLive).pipe(

@@ -4,10 +4,12 @@
  */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AuthApi } from "../auth/AuthApi.js"
+import { AvailabilityApi, DashboardApi } from "../availability/AvailabilityApi.js"
 import { CcUsersApi } from "../controlCenter/CcUsersApi.js"
 import { ConfigApi } from "../controlCenter/ConfigApi.js"
 import { MitrasApi } from "../controlCenter/MitrasApi.js"
 import { RolesApi } from "../controlCenter/RolesApi.js"
+import { MitraApi } from "../mitra/MitraApi.js"
 import { OpsApi } from "../ops/OpsApi.js"
 import { BadRequest, InternalError, NotFound } from "./HttpErrors.js"
 
@@ -18,6 +20,9 @@ export class Api extends HttpApi.make("mitra-availability")
   .add(ConfigApi)
   .add(RolesApi)
   .add(CcUsersApi)
+  .add(MitraApi)
+  .add(AvailabilityApi)
+  .add(DashboardApi)
   .addError(BadRequest)
   .addError(NotFound)
   .addError(InternalError)

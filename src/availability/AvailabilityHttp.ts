@@ -1,0 +1,27 @@
+import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
+import { Effect } from "effect"
+import { requirePermission } from "../auth/Authentication.js"
+import { Api } from "../http/Api.js"
+import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
+import { Availability } from "./Availability.js"
+import { Beacon, Dashboard } from "./AvailabilityApi.js"
+
+export const AvailabilityHttpLive = HttpApiBuilder.group(Api, "availability", (handlers) =>
+  Effect.map(Availability, (availability) =>
+    handlers.handle("beacon", () =>
+      // Polled by every customer app: no per-request log line.
+      HttpMiddleware.withLoggerDisabled(
+        Effect.map(availability.countAvailableMitrasFromCache(), (snapshot) => new Beacon(snapshot))
+      ))))
+
+export const DashboardHttpLive = HttpApiBuilder.group(Api, "dashboard", (handlers) =>
+  Effect.gen(function*() {
+    const availability = yield* Availability
+    const valkey = yield* ValkeyConnection
+    return handlers.handle("dashboard", () =>
+      Effect.gen(function*() {
+        yield* requirePermission("mitra", "read")
+        const [counts, state] = yield* Effect.all([availability.dashboardCounts(), valkey.state], { concurrency: 2 })
+        return new Dashboard({ ...counts, valkey: state })
+      }))
+  }))

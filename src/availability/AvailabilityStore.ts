@@ -1,0 +1,112 @@
+/**
+ * The availability mirror as a port: the domain operations the services need, whatever holds the
+ * state. Three layers implement it — Valkey (production, `ValkeyAvailabilityStore`), in-memory
+ * (one-machine mode and fast tests) and failing (an outage, for tests) — chosen by
+ * `AvailabilityStoreLive` from `ValkeyConnection`.
+ *
+ * Every operation may fail with `ValkeyError`: readers fall back to Postgres, writers log and
+ * count it (Postgres has already committed), the heartbeat falls back to its database path.
+ */
+import { Context, type Duration, type Effect, type Option, Schema } from "effect"
+import type { ValkeyError } from "../valkey/ValkeyError.js"
+
+/** What the capacity filter needs to know of one mitra. */
+export interface MitraCapacity {
+  /** Live (`active` + `pending_payment`) sessions, counted in Postgres. */
+  readonly liveSessions: number
+  /** `mitras.max_concurrent_sessions`; null = the `max_sessions_per_mitra` setting. */
+  readonly maxConcurrentSessions: number | null
+}
+
+/** The parameters every availability read shares, so both paths answer the same question. */
+export interface AvailabilityQuery {
+  /** A heartbeat at or after this instant is fresh (whole milliseconds). */
+  readonly freshSince: Date
+  /** `max_sessions_per_mitra`, for mitras without a maximum of their own. */
+  readonly defaultMaxSessions: number
+  /** When that setting was last written (epoch ms): the newest value wins in a shared mirror. */
+  readonly defaultMaxVersion: number
+}
+
+/**
+ * What a heartbeat did. `not_online`: the mitra is offline, nothing is written (a late ping never
+ * brings a mitra back online). `unseeded`: the mirror has not been seeded since Valkey started, so
+ * it cannot vouch for the mitra: the caller takes the database path.
+ */
+export type HeartbeatOutcome = "recorded" | "not_online" | "deactivated" | "unseeded"
+
+/** One mitra as `seedFromPostgres` reads it. */
+export interface SeedMitra extends MitraCapacity {
+  readonly id: string
+  readonly isActive: boolean
+  readonly isOnline: boolean
+  readonly lastHeartbeatAt: Date | null
+}
+
+export interface SeedDefaults {
+  readonly defaultMaxSessions: number
+  readonly defaultMaxVersion: number
+}
+
+/** The contract keys' content, for reconciliation and tests. Ids sorted. */
+export interface MirrorState {
+  readonly online: ReadonlyArray<string>
+  readonly deactivated: ReadonlyArray<string>
+  /** `mitra:capacity:<id>` values. */
+  readonly capacity: Readonly<Record<string, number>>
+  /** `mitra:heartbeat:<id>` values (ISO-8601). */
+  readonly heartbeat: Readonly<Record<string, string>>
+}
+
+/** The public beacon as cached in `availability:snapshot`. */
+export class BeaconSnapshot extends Schema.Class<BeaconSnapshot>("BeaconSnapshot")({
+  available: Schema.NonNegativeInt,
+  asOf: Schema.String
+}) {}
+
+export type StoreKind = "valkey" | "memory" | "failing"
+
+export interface AvailabilityStoreShape {
+  readonly kind: StoreKind
+
+  // Writes (after Postgres has committed)
+  /** Online with a heartbeat at `at` (never moves an existing heartbeat backwards) and its capacity. */
+  readonly markOnline: (mitraId: string, at: Date, capacity: MitraCapacity) => Effect.Effect<void, ValkeyError>
+  /** Offline: out of the online set, heartbeat key deleted. */
+  readonly markOffline: (mitraId: string) => Effect.Effect<void, ValkeyError>
+  /** Into (and offline) or out of the deactivated set. */
+  readonly setDeactivated: (mitraId: string, deactivated: boolean) => Effect.Effect<void, ValkeyError>
+  /** The capacity key, derived from Postgres by the caller. */
+  readonly setCapacity: (mitraId: string, capacity: MitraCapacity) => Effect.Effect<void, ValkeyError>
+  /** The heartbeat guard and the write, in one round trip. */
+  readonly recordHeartbeat: (mitraId: string, at: Date) => Effect.Effect<HeartbeatOutcome, ValkeyError>
+
+  // Reads (fail when the mirror cannot answer: down, or not seeded since a restart)
+  readonly isReachable: (mitraId: string, freshSince: Date) => Effect.Effect<boolean, ValkeyError>
+  /** Available mitras' ids, in no particular order. */
+  readonly findAvailable: (query: AvailabilityQuery) => Effect.Effect<ReadonlyArray<string>, ValkeyError>
+  readonly countAvailable: (query: AvailabilityQuery) => Effect.Effect<number, ValkeyError>
+  readonly countOnline: Effect.Effect<number, ValkeyError>
+  /** Every online mitra's heartbeat time (for the heartbeat mirror into Postgres). */
+  readonly onlineHeartbeats: Effect.Effect<ReadonlyArray<{ readonly mitraId: string; readonly at: Date }>, ValkeyError>
+
+  // The beacon snapshot
+  readonly readSnapshot: Effect.Effect<Option.Option<BeaconSnapshot>, ValkeyError>
+  readonly writeSnapshot: (snapshot: BeaconSnapshot, ttl: Duration.Duration) => Effect.Effect<void, ValkeyError>
+  /** True for exactly one caller per `ttl` across every instance sharing the store. */
+  readonly claimSnapshotComputation: (ttl: Duration.Duration) => Effect.Effect<boolean, ValkeyError>
+
+  // Seeding
+  /** False when the store has lost its content since the last seed (a restarted Valkey). */
+  readonly isSeeded: Effect.Effect<boolean, ValkeyError>
+  /**
+   * Replaces the whole mirror with the state derived from `mitras` in one atomic step: readers see
+   * the old state or the new, never an empty or partial one; a heartbeat fresher than the one
+   * given is kept.
+   */
+  readonly replaceAll: (mitras: ReadonlyArray<SeedMitra>, defaults: SeedDefaults) => Effect.Effect<void, ValkeyError>
+  /** The contract keys as they are now. O(mirror size): for reconciliation reports and tests. */
+  readonly readState: Effect.Effect<MirrorState, ValkeyError>
+}
+
+export class AvailabilityStore extends Context.Tag("mitra/AvailabilityStore")<AvailabilityStore, AvailabilityStoreShape>() {}

@@ -1,0 +1,33 @@
+/**
+ * Capacity, derived from truth: after every chat-session transition (accept, payment, end,
+ * reroute, extension, expiry) the sessions code calls `recomputeCapacityForMitra`, which counts
+ * the mitra's live sessions in Postgres and writes the count to the mirror. Never INCR/DECR: a
+ * lost or doubled update cannot drift the count.
+ */
+import { Effect, Option } from "effect"
+import { mirrorWrite } from "./AvailabilityMetrics.js"
+import { AvailabilityStore } from "./AvailabilityStore.js"
+import { PostgresAvailability } from "./PostgresAvailability.js"
+
+export class Capacity extends Effect.Service<Capacity>()("mitra/Capacity", {
+  effect: Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const postgres = yield* PostgresAvailability
+
+    /**
+     * Counts the mitra's live sessions (and reads its own maximum) and mirrors them. Also the step
+     * to run after `mitras.max_concurrent_sessions` changes. None when the mitra does not exist.
+     */
+    const recomputeCapacityForMitra = Effect.fn("Capacity.recomputeCapacityForMitra")(function*(mitraId: string) {
+      yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
+      const capacity = yield* postgres.capacityOf(mitraId)
+      if (Option.isSome(capacity)) {
+        yield* mirrorWrite("setCapacity", store.setCapacity(mitraId, capacity.value))
+        yield* Effect.annotateCurrentSpan("mitra.live_sessions", capacity.value.liveSessions)
+      }
+      return capacity
+    })
+
+    return { recomputeCapacityForMitra } as const
+  })
+}) {}

@@ -1,0 +1,86 @@
+/**
+ * Heartbeats: the hottest path of the service (every online mitra, every ~20 s).
+ *
+ * With the mirror up, a heartbeat is one Valkey round trip and no Postgres statement: a Lua script
+ * checks `mitras:deactivated` (the guard: a deactivated mitra gets 403 without a database hit),
+ * checks `mitras:online`, and SETs `mitra:heartbeat:<id>`. When Valkey fails (or has not been
+ * reseeded since a restart), the full database check runs instead — the mitra must exist and be
+ * active, or 403 — and `mitra_online_status.last_heartbeat_at` is written, so the Postgres read
+ * path still sees the mitra as live.
+ *
+ * A heartbeat from a mitra that is not online is accepted and ignored (204, nothing written): a
+ * late ping after going offline, or after the stale sweep took the mitra offline, must not bring
+ * it back; the app learns its state from `GET /api/mitra/me` and goes online explicitly.
+ */
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect } from "effect"
+import { Forbidden } from "../auth/AuthErrors.js"
+import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { ValkeyError } from "../valkey/ValkeyError.js"
+import { countHeartbeat, reportFallback } from "./AvailabilityMetrics.js"
+import { AvailabilityStore, type HeartbeatOutcome } from "./AvailabilityStore.js"
+
+const deactivated = new Forbidden({ message: "This mitra account is deactivated" })
+const unknownMitra = new Forbidden({ message: "This mitra account does not exist" })
+const notSeeded = new ValkeyError({ message: "The availability mirror has not been seeded since Valkey started" })
+
+export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
+  effect: Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const sql = yield* SqlClient.SqlClient
+
+    /** The database path: exists + active, then the write (only while online), in one statement. */
+    const recordInPostgres = (mitraId: string, at: Date) =>
+      orDatabaseUnavailable(sql<{ isActive: boolean; recorded: boolean }>`
+        WITH m AS (SELECT id, is_active FROM mitras WHERE id = ${mitraId}),
+        written AS (
+          UPDATE mitra_online_status s
+          SET last_heartbeat_at = GREATEST(s.last_heartbeat_at, ${at}), updated_at = ${at}
+          FROM m
+          WHERE s.mitra_id = m.id AND m.is_active AND s.is_online
+          RETURNING s.mitra_id
+        )
+        SELECT m.is_active, EXISTS (SELECT 1 FROM written) AS recorded FROM m
+      `).pipe(
+        Effect.flatMap(([row]): Effect.Effect<HeartbeatOutcome, Forbidden> =>
+          row === undefined
+            ? Effect.fail(unknownMitra)
+            : Effect.succeed(!row.isActive ? "deactivated" : row.recorded ? "recorded" : "not_online")
+        )
+      )
+
+    /** Records a heartbeat of `mitraId` (already authenticated by its token). 403 when deactivated. */
+    const record = Effect.fn("Heartbeat.record")(function*(mitraId: string) {
+      const at = new Date(yield* Clock.currentTimeMillis)
+      const outcome = yield* store.recordHeartbeat(mitraId, at).pipe(
+        Effect.filterOrFail((o) => o !== "unseeded", () => notSeeded),
+        Effect.tap((o) => countHeartbeat(o, store.kind === "memory" ? "memory" : "valkey")),
+        Effect.tapError((error) => reportFallback("heartbeat", error)),
+        Effect.orElse(() => Effect.tap(recordInPostgres(mitraId, at), (o) => countHeartbeat(o, "postgres")))
+      )
+      if (outcome === "deactivated") return yield* deactivated
+      return outcome
+    })
+
+    /**
+     * Copies the mirror's heartbeat times into `last_heartbeat_at` in one batched statement,
+     * never moving a time backwards (idempotent across instances). The heartbeat-mirror sweep runs
+     * it on its schedule, so the Postgres fallback sees live mitras during a later Valkey outage.
+     */
+    const copyHeartbeatsToPostgres = Effect.fn("Heartbeat.copyHeartbeatsToPostgres")(function*() {
+      const heartbeats = yield* store.onlineHeartbeats
+      if (heartbeats.length === 0) return 0
+      const rows = yield* orDatabaseUnavailable(sql<{ mitraId: string }>`
+        UPDATE mitra_online_status s
+        SET last_heartbeat_at = v.at
+        FROM unnest(${heartbeats.map((h) => h.mitraId)}::uuid[], ${heartbeats.map((h) => h.at)}::timestamptz[]) AS v(id, at)
+        WHERE s.mitra_id = v.id AND (s.last_heartbeat_at IS NULL OR s.last_heartbeat_at < v.at)
+        RETURNING s.mitra_id
+      `)
+      yield* Effect.annotateCurrentSpan("heartbeats.copied", rows.length)
+      return rows.length
+    })
+
+    return { record, copyHeartbeatsToPostgres } as const
+  })
+}) {}

@@ -1,0 +1,159 @@
+/**
+ * The availability store in this process's memory: the one-instance mode (no `VALKEY_URL`) and
+ * fast tests. Same semantics as the Valkey store, checked by the same contract suite; every
+ * operation is synchronous, so each is atomic like a Lua script.
+ */
+import { Clock, Duration, Effect, Option } from "effect"
+import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedMitra } from "./AvailabilityStore.js"
+
+interface State {
+  online: Set<string>
+  deactivated: Set<string>
+  capacity: Map<string, number>
+  heartbeat: Map<string, string>
+  maxSessions: Map<string, number>
+  snapshot: Option.Option<{ readonly value: BeaconSnapshot; readonly expiresAt: number }>
+  snapshotLockUntil: number
+}
+
+const emptyState = (): State => ({
+  online: new Set(),
+  deactivated: new Set(),
+  capacity: new Map(),
+  heartbeat: new Map(),
+  maxSessions: new Map(),
+  snapshot: Option.none(),
+  snapshotLockUntil: 0
+})
+
+export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
+  let state = emptyState()
+
+  const setMax = (mitraId: string, capacity: MitraCapacity) => {
+    if (capacity.maxConcurrentSessions === null) state.maxSessions.delete(mitraId)
+    else state.maxSessions.set(mitraId, capacity.maxConcurrentSessions)
+  }
+
+  const available = (freshSince: Date, defaultMax: number) => {
+    const cutoff = freshSince.toISOString()
+    const ids: Array<string> = []
+    for (const id of state.online) {
+      if (state.deactivated.has(id)) continue
+      const heartbeat = state.heartbeat.get(id)
+      if (heartbeat === undefined || heartbeat < cutoff) continue
+      if ((state.capacity.get(id) ?? 0) >= (state.maxSessions.get(id) ?? defaultMax)) continue
+      ids.push(id)
+    }
+    return ids
+  }
+
+  return {
+    kind: "memory",
+
+    markOnline: (mitraId, at, capacity) =>
+      Effect.sync(() => {
+        state.online.add(mitraId)
+        const iso = at.toISOString()
+        const current = state.heartbeat.get(mitraId)
+        if (current === undefined || current < iso) state.heartbeat.set(mitraId, iso)
+        state.capacity.set(mitraId, capacity.liveSessions)
+        setMax(mitraId, capacity)
+      }),
+
+    markOffline: (mitraId) =>
+      Effect.sync(() => {
+        state.online.delete(mitraId)
+        state.heartbeat.delete(mitraId)
+      }),
+
+    setDeactivated: (mitraId, deactivated) =>
+      Effect.sync(() => {
+        if (deactivated) {
+          state.deactivated.add(mitraId)
+          state.online.delete(mitraId)
+          state.heartbeat.delete(mitraId)
+        } else {
+          state.deactivated.delete(mitraId)
+        }
+      }),
+
+    setCapacity: (mitraId, capacity) =>
+      Effect.sync(() => {
+        state.capacity.set(mitraId, capacity.liveSessions)
+        setMax(mitraId, capacity)
+      }),
+
+    recordHeartbeat: (mitraId, at) =>
+      Effect.sync(() => {
+        if (state.deactivated.has(mitraId)) return "deactivated" as const
+        if (!state.online.has(mitraId)) return "not_online" as const
+        const iso = at.toISOString()
+        const current = state.heartbeat.get(mitraId)
+        if (current === undefined || current < iso) state.heartbeat.set(mitraId, iso)
+        return "recorded" as const
+      }),
+
+    isReachable: (mitraId, freshSince) =>
+      Effect.sync(() => {
+        const heartbeat = state.heartbeat.get(mitraId)
+        return state.online.has(mitraId) && !state.deactivated.has(mitraId) && heartbeat !== undefined &&
+          heartbeat >= freshSince.toISOString()
+      }),
+
+    findAvailable: (query) => Effect.sync(() => available(query.freshSince, query.defaultMaxSessions)),
+
+    countAvailable: (query) => Effect.sync(() => available(query.freshSince, query.defaultMaxSessions).length),
+
+    countOnline: Effect.sync(() => state.online.size),
+
+    onlineHeartbeats: Effect.sync(() =>
+      [...state.online].flatMap((mitraId) => {
+        const iso = state.heartbeat.get(mitraId)
+        return iso === undefined ? [] : [{ mitraId, at: new Date(iso) }]
+      })
+    ),
+
+    readSnapshot: Effect.map(Clock.currentTimeMillis, (now) =>
+      Option.filter(state.snapshot, (s) => s.expiresAt > now).pipe(Option.map((s) => s.value))),
+
+    writeSnapshot: (snapshot, ttl) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        state.snapshot = Option.some({ value: snapshot, expiresAt: now + Duration.toMillis(ttl) })
+      }),
+
+    claimSnapshotComputation: (ttl) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        if (state.snapshotLockUntil > now) return false
+        state.snapshotLockUntil = now + Duration.toMillis(ttl)
+        return true
+      }),
+
+    isSeeded: Effect.succeed(true),
+
+    replaceAll: (mitras: ReadonlyArray<SeedMitra>) =>
+      Effect.sync(() => {
+        const next = emptyState()
+        next.snapshot = state.snapshot
+        next.snapshotLockUntil = state.snapshotLockUntil
+        for (const m of mitras) {
+          next.capacity.set(m.id, m.liveSessions)
+          if (m.maxConcurrentSessions !== null) next.maxSessions.set(m.id, m.maxConcurrentSessions)
+          if (!m.isActive) next.deactivated.add(m.id)
+          if (!m.isOnline) continue
+          next.online.add(m.id)
+          const fromPostgres = m.lastHeartbeatAt?.toISOString()
+          const current = state.heartbeat.get(m.id)
+          const freshest = current !== undefined && (fromPostgres === undefined || current > fromPostgres) ? current : fromPostgres
+          if (freshest !== undefined) next.heartbeat.set(m.id, freshest)
+        }
+        state = next
+      }),
+
+    readState: Effect.sync(() => ({
+      online: [...state.online].sort(),
+      deactivated: [...state.deactivated].sort(),
+      capacity: Object.fromEntries(state.capacity),
+      heartbeat: Object.fromEntries(state.heartbeat)
+    }))
+  }
+}

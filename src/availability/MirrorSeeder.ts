@@ -1,0 +1,103 @@
+/**
+ * Seeding: the whole mirror rebuilt from Postgres. Runs at start-up (after the session timers are
+ * restored, before the listener binds), again on every Valkey `ready` (first connect, reconnect,
+ * restart), and whenever the mirror is found unseeded (an empty server after a restart) or a seed
+ * failed — checked every second while Valkey is reachable.
+ *
+ * The store swaps the new state in atomically (readers never see an empty or half-built set) and
+ * keeps any Valkey heartbeat fresher than Postgres's (docs/availability.md, "Seeding").
+ */
+import { Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
+import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
+import { AvailabilitySettings } from "./AvailabilitySettings.js"
+import { AvailabilityStore } from "./AvailabilityStore.js"
+import { PostgresAvailability } from "./PostgresAvailability.js"
+
+export interface SeedReport {
+  readonly mitras: number
+  readonly online: number
+  readonly deactivated: number
+}
+
+/** How often the mirror is checked for a missing seed while Valkey is reachable. */
+const unseededCheckInterval = Duration.seconds(1)
+
+export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSeeder", {
+  effect: Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const postgres = yield* PostgresAvailability
+    const settings = yield* AvailabilitySettings
+    const oneAtATime = yield* Effect.makeSemaphore(1)
+    /** Set when a seed failed: the next check retries. */
+    const pending = yield* Ref.make(false)
+
+    /** Rebuilds the mirror from Postgres. */
+    const seedFromPostgres = Effect.fn("MirrorSeeder.seedFromPostgres")(function*() {
+      const run = Effect.gen(function*() {
+        const [mitras, current] = yield* Effect.all([postgres.seedRows, settings.fresh], { concurrency: 2 })
+        yield* store.replaceAll(mitras, {
+          defaultMaxSessions: current.maxSessionsPerMitra,
+          defaultMaxVersion: current.maxSessionsVersion
+        })
+        const report: SeedReport = {
+          mitras: mitras.length,
+          online: mitras.filter((m) => m.isOnline).length,
+          deactivated: mitras.filter((m) => !m.isActive).length
+        }
+        yield* Effect.annotateCurrentSpan({ "seed.mitras": report.mitras, "seed.online": report.online })
+        return report
+      })
+      return yield* oneAtATime.withPermits(1)(run).pipe(
+        Effect.tap(() => Ref.set(pending, false)),
+        Effect.tapError(() => Ref.set(pending, true))
+      )
+    })
+
+    /** A seed that logs instead of failing (background triggers). */
+    const reseed = (trigger: string) =>
+      seedFromPostgres().pipe(
+        Effect.tap((report) =>
+          Effect.logInfo(`Mirror seeded from Postgres (${trigger}): ${report.mitras} mitras, ${report.online} online`)
+        ),
+        Effect.catchAll((error) =>
+          Effect.logWarning(`Mirror seed (${trigger}) failed; retrying while Valkey is reachable`, error)
+        ),
+        Effect.asVoid
+      )
+
+    /** Whether a seed is owed: one failed, or the mirror says it was never seeded. */
+    const seedOwed = Effect.gen(function*() {
+      if (yield* Ref.get(pending)) return true
+      return !(yield* store.isSeeded.pipe(Effect.orElseSucceed(() => true)))
+    })
+
+    return { seedFromPostgres, reseed, seedOwed } as const
+  })
+}) {}
+
+/**
+ * The start-up seed: a failure is logged and left to the background (the service starts degraded,
+ * reads falling back to Postgres) rather than stopping start-up while Valkey is down.
+ */
+export const seedAtStartup = Effect.flatMap(MirrorSeeder, (seeder) => seeder.reseed("start-up"))
+
+/**
+ * Background reseeds: on every Valkey `ready`, and whenever a seed is owed while Valkey answers.
+ * Nothing to do in in-memory mode (its state lives and dies with the process, seeded at start-up).
+ */
+export const MirrorReseedLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const connection = yield* ValkeyConnection
+    const seeder = yield* MirrorSeeder
+    if (Option.isNone(connection.client)) return
+    const client = connection.client.value
+    yield* client.readyEvents.pipe(
+      Stream.runForEach(() => seeder.reseed("Valkey ready")),
+      Effect.forkScoped
+    )
+    const catchUp = Effect.gen(function*() {
+      if ((yield* client.isReady) && (yield* seeder.seedOwed)) yield* seeder.reseed("mirror found unseeded")
+    })
+    yield* catchUp.pipe(Effect.repeat(Schedule.spaced(unseededCheckInterval)), Effect.forkScoped)
+  })
+)

@@ -1,0 +1,111 @@
+/**
+ * The mitra status writes (ARCHITECTURE.md section 3): online and offline, and the mirror step of
+ * (de)activation. Postgres first — the row change and its `mitra_status_events` audit row in one
+ * transaction — then the mirror, best effort: a Valkey error is logged and counted and never
+ * fails the request (the next reseed heals it).
+ *
+ * `updateMitraStatus` (activate/deactivate) is `MitraAccounts.setActive` in the control center:
+ * the one place that changes `is_active` (with the session revocation and the offline flip in
+ * its transaction). Its post-commit follow-up is `mirrorActiveFlag` here, plugged in by
+ * `ActivationMirror.ts`.
+ *
+ * Going online locks the mitra's row `FOR SHARE`; deactivation locks it `FOR UPDATE`; so the two
+ * serialize and a deactivated mitra never ends up online.
+ */
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect } from "effect"
+import { Forbidden } from "../auth/AuthErrors.js"
+import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
+import { SessionRerouting } from "../sessions/SessionRerouting.js"
+import { mirrorWrite } from "./AvailabilityMetrics.js"
+import { AvailabilityStore, type MitraCapacity } from "./AvailabilityStore.js"
+
+export type StatusEvent = "online" | "offline" | "deactivated" | "reactivated"
+export type StatusReason = "manual" | "heartbeat_stale" | "deactivated" | "admin"
+
+export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatus", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const store = yield* AvailabilityStore
+    const rerouting = yield* SessionRerouting
+
+    const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+    const audit = (mitraId: string, event: StatusEvent, reason: StatusReason, actor: string, at: Date) =>
+      sql`INSERT INTO mitra_status_events (mitra_id, event, reason, actor, at) VALUES (${mitraId}, ${event}, ${reason}, ${actor}, ${at})`
+
+    const lockMitra = (mitraId: string) =>
+      sql<{ isActive: boolean; maxConcurrentSessions: number | null }>`
+        SELECT is_active, max_concurrent_sessions FROM mitras WHERE id = ${mitraId} FOR SHARE
+      `.pipe(
+        Effect.flatMap(([row]) =>
+          row === undefined ? Effect.fail(new MitraNotFound({ message: "No such mitra", mitraId })) : Effect.succeed(row)
+        )
+      )
+
+    /** Marks the mitra offline in Postgres (in the caller's transaction); true if it was online. */
+    const offlineRow = (mitraId: string, reason: StatusReason, actor: string, at: Date) =>
+      sql`
+        UPDATE mitra_online_status SET is_online = false, updated_at = ${at}
+        WHERE mitra_id = ${mitraId} AND is_online
+        RETURNING mitra_id
+      `.pipe(
+        Effect.tap((rows) => rows.length > 0 ? audit(mitraId, "offline", reason, actor, at) : Effect.void),
+        Effect.map((rows) => rows.length > 0)
+      )
+
+    /** Online now; the heartbeat clock starts at this moment. 403 if deactivated meanwhile. */
+    const setOnline = Effect.fn("MitraStatus.setOnline")(function*(mitraId: string, actor: string) {
+      yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
+      const at = yield* now
+      const capacity = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+        const mitra = yield* lockMitra(mitraId)
+        if (!mitra.isActive) return yield* new Forbidden({ message: "This mitra account is deactivated" })
+        const [previous] = yield* sql<{ isOnline: boolean }>`
+          SELECT is_online FROM mitra_online_status WHERE mitra_id = ${mitraId}
+        `
+        yield* sql`
+          INSERT INTO mitra_online_status (mitra_id, is_online, last_online_at, last_heartbeat_at, updated_at)
+          VALUES (${mitraId}, true, ${at}, ${at}, ${at})
+          ON CONFLICT (mitra_id) DO UPDATE SET
+            is_online = true,
+            last_online_at = CASE WHEN mitra_online_status.is_online THEN mitra_online_status.last_online_at
+                                  ELSE EXCLUDED.last_online_at END,
+            last_heartbeat_at = GREATEST(mitra_online_status.last_heartbeat_at, EXCLUDED.last_heartbeat_at),
+            updated_at = EXCLUDED.updated_at
+        `
+        if (previous?.isOnline !== true) yield* audit(mitraId, "online", "manual", actor, at)
+        const [live] = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM chat_sessions
+          WHERE mitra_id = ${mitraId} AND status IN ('active', 'pending_payment')
+        `
+        return { liveSessions: live?.n ?? 0, maxConcurrentSessions: mitra.maxConcurrentSessions } satisfies MitraCapacity
+      })))
+      yield* mirrorWrite("markOnline", store.markOnline(mitraId, at, capacity))
+      return { isOnline: true as const }
+    })
+
+    /** Offline (by the mitra, or by the stale-heartbeat sweep). Live sessions are not touched here. */
+    const setOffline = Effect.fn("MitraStatus.setOffline")(
+      function*(mitraId: string, actor: string, reason: "manual" | "heartbeat_stale" = "manual") {
+        yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
+        const at = yield* now
+        yield* orDatabaseUnavailable(sql.withTransaction(offlineRow(mitraId, reason, actor, at)))
+        yield* mirrorWrite("markOffline", store.markOffline(mitraId))
+        return { isOnline: false as const }
+      }
+    )
+
+    /**
+     * The mirror half, after the commit: `mitras:deactivated` (SADD + SREM online + DEL heartbeat,
+     * or SREM), then, on deactivation, the sessions hook (offers withdrawn, live sessions rerouted).
+     */
+    const mirrorActiveFlag = Effect.fn("MitraStatus.mirrorActiveFlag")(function*(mitraId: string, isActive: boolean) {
+      yield* mirrorWrite("setDeactivated", store.setDeactivated(mitraId, !isActive))
+      if (!isActive) yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated")
+    })
+
+    return { setOnline, setOffline, mirrorActiveFlag } as const
+  })
+}) {}

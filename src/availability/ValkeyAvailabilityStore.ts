@@ -1,0 +1,188 @@
+/**
+ * The availability store on Valkey: the contract keys of ARCHITECTURE.md section 3 plus the
+ * auxiliary indexes of `ValkeyScripts.ts`, every operation one round trip (the seed: one staging
+ * pipeline and one swap).
+ */
+import { Duration, Effect, Option, Schema } from "effect"
+import type { Redis } from "ioredis"
+import { randomUUID } from "node:crypto"
+import type { ValkeyClientShape } from "../valkey/ValkeyClient.js"
+import {
+  type AvailabilityQuery,
+  type AvailabilityStoreShape,
+  BeaconSnapshot,
+  type MirrorState,
+  type MitraCapacity,
+  type HeartbeatOutcome,
+  type SeedDefaults,
+  type SeedMitra
+} from "./AvailabilityStore.js"
+import { mirrorKeys } from "./MirrorKeys.js"
+import * as Scripts from "./ValkeyScripts.js"
+
+/** Staged seed keys expire on their own if a seed dies half-way. */
+const stagingTtlSeconds = 120
+/** Members or fields per command while staging a seed. */
+const chunkSize = 1_000
+
+const chunks = <A>(items: ReadonlyArray<A>, size = chunkSize): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const decodeSnapshot = Schema.decodeUnknownOption(Schema.parseJson(BeaconSnapshot))
+const encodeSnapshot = Schema.encodeSync(Schema.parseJson(BeaconSnapshot))
+
+const heartbeatOutcomes: ReadonlyArray<HeartbeatOutcome> = ["recorded", "not_online", "deactivated", "unseeded"]
+
+/** A glob-safe SCAN pattern for keys starting with `literal`. */
+const scanPattern = (literal: string) => `${literal.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`
+
+const scanKeys = async (redis: Redis, prefix: string): Promise<Array<string>> => {
+  const keys: Array<string> = []
+  let cursor = "0"
+  do {
+    const [next, batch] = await redis.scan(cursor, "MATCH", scanPattern(prefix), "COUNT", 1000)
+    cursor = next
+    keys.push(...batch)
+  } while (cursor !== "0")
+  return keys
+}
+
+export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: string): AvailabilityStoreShape => {
+  const keys = mirrorKeys(prefix)
+  const shared = [keys.online, keys.deactivated, keys.heartbeatIndex, keys.freeIndex, keys.maxSessions, keys.meta]
+  const perMitra = (mitraId: string) => [...shared, keys.capacity(mitraId), keys.heartbeat(mitraId)]
+  const maxArg = (capacity: MitraCapacity) => capacity.maxConcurrentSessions === null ? "" : capacity.maxConcurrentSessions
+
+  const run = (script: Scripts.LuaScript, scriptKeys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+    client.use(script.name, (redis) => Scripts.runScript(redis, script, scriptKeys, args))
+
+  const queryArgs = (query: AvailabilityQuery, mode: "ids" | "count") => [
+    query.freshSince.getTime(),
+    query.defaultMaxSessions,
+    query.defaultMaxVersion,
+    mode,
+    prefix
+  ]
+
+  const replaceAll = (mitras: ReadonlyArray<SeedMitra>, defaults: SeedDefaults) =>
+    client.use("seed", async (redis) => {
+      const staged = keys.staging(randomUUID())
+      const online = mitras.filter((m) => m.isOnline)
+      const stage = redis.pipeline()
+      for (const ids of chunks(online.map((m) => m.id))) stage.sadd(staged.online, ...ids)
+      for (const ids of chunks(mitras.filter((m) => !m.isActive).map((m) => m.id))) stage.sadd(staged.deactivated, ...ids)
+      for (const batch of chunks(mitras.filter((m) => m.maxConcurrentSessions !== null))) {
+        stage.hset(staged.maxSessions, ...batch.flatMap((m) => [m.id, String(m.maxConcurrentSessions)]))
+      }
+      for (const batch of chunks(online)) {
+        stage.hset(staged.heartbeats, ...batch.flatMap((m) => [m.id, m.lastHeartbeatAt?.toISOString() ?? ""]))
+      }
+      for (const batch of chunks(mitras)) {
+        stage.mset(...batch.flatMap((m) => [keys.capacity(m.id), String(m.liveSessions)]))
+      }
+      for (const key of Object.values(staged)) stage.expire(key, stagingTtlSeconds)
+      const results = await stage.exec()
+      const failed = results?.find(([error]) => error !== null)
+      if (failed) throw failed[0]
+      await Scripts.runScript(
+        redis,
+        Scripts.swapInSeed,
+        [...shared, staged.online, staged.deactivated, staged.maxSessions, staged.heartbeats],
+        [prefix, defaults.defaultMaxSessions, defaults.defaultMaxVersion, new Date().toISOString()]
+      )
+    })
+
+  const readState = client.use("readState", async (redis): Promise<MirrorState> => {
+    const [online, deactivated, capacityKeys, heartbeatKeys] = await Promise.all([
+      redis.smembers(keys.online),
+      redis.smembers(keys.deactivated),
+      scanKeys(redis, keys.capacity("")),
+      scanKeys(redis, keys.heartbeat(""))
+    ])
+    const values = async (found: ReadonlyArray<string>, idOf: (key: string) => string) => {
+      const out: Record<string, string> = {}
+      for (const batch of chunks(found)) {
+        const read = await redis.mget(...batch)
+        batch.forEach((key, i) => {
+          const value = read[i]
+          if (value !== null && value !== undefined) out[idOf(key)] = value
+        })
+      }
+      return out
+    }
+    const capacity = await values(capacityKeys, (key) => key.slice(keys.capacity("").length))
+    const heartbeat = await values(heartbeatKeys, (key) => key.slice(keys.heartbeat("").length))
+    return {
+      online: online.sort(),
+      deactivated: deactivated.sort(),
+      capacity: Object.fromEntries(Object.entries(capacity).map(([id, v]) => [id, Number(v)])),
+      heartbeat
+    }
+  })
+
+  return {
+    kind: "valkey",
+
+    markOnline: (mitraId, at, capacity) =>
+      run(Scripts.markOnline, perMitra(mitraId), [mitraId, at.toISOString(), at.getTime(), capacity.liveSessions, maxArg(capacity)])
+        .pipe(Effect.asVoid),
+
+    markOffline: (mitraId) => run(Scripts.markOffline, perMitra(mitraId), [mitraId]).pipe(Effect.asVoid),
+
+    setDeactivated: (mitraId, deactivated) =>
+      run(Scripts.setDeactivated, perMitra(mitraId), [mitraId, deactivated ? "1" : "0"]).pipe(Effect.asVoid),
+
+    setCapacity: (mitraId, capacity) =>
+      run(Scripts.setCapacity, perMitra(mitraId), [mitraId, capacity.liveSessions, maxArg(capacity)]).pipe(Effect.asVoid),
+
+    recordHeartbeat: (mitraId, at) =>
+      run(Scripts.heartbeat, perMitra(mitraId), [mitraId, at.toISOString(), at.getTime()]).pipe(
+        Effect.map((reply) => heartbeatOutcomes.find((o) => o === reply) ?? "unseeded")
+      ),
+
+    isReachable: (mitraId, freshSince) =>
+      run(Scripts.isReachable, perMitra(mitraId), [mitraId, freshSince.toISOString()]).pipe(Effect.map((reply) => reply === 1)),
+
+    findAvailable: (query) =>
+      run(Scripts.queryAvailable, shared, queryArgs(query, "ids")).pipe(
+        Effect.map((reply) => (typeof reply === "string" && reply !== "" ? reply.split(",") : []))
+      ),
+
+    countAvailable: (query) => run(Scripts.queryAvailable, shared, queryArgs(query, "count")).pipe(Effect.map(Number)),
+
+    countOnline: run(Scripts.countOnline, shared, []).pipe(Effect.map(Number)),
+
+    onlineHeartbeats: client.use("onlineHeartbeats", (redis) => redis.zrange(keys.heartbeatIndex, 0, -1, "WITHSCORES")).pipe(
+      Effect.map((flat) => {
+        const out: Array<{ mitraId: string; at: Date }> = []
+        for (let i = 0; i + 1 < flat.length; i += 2) out.push({ mitraId: flat[i]!, at: new Date(Number(flat[i + 1])) })
+        return out
+      })
+    ),
+
+    readSnapshot: client.use("GET snapshot", (redis) => redis.get(keys.snapshot)).pipe(
+      Effect.map((raw) => (raw === null ? Option.none() : decodeSnapshot(raw)))
+    ),
+
+    writeSnapshot: (snapshot, ttl) =>
+      client.use("SET snapshot", (redis) =>
+        redis.set(keys.snapshot, encodeSnapshot(snapshot), "PX", Math.max(1, Math.round(Duration.toMillis(ttl))))).pipe(
+          Effect.asVoid
+        ),
+
+    claimSnapshotComputation: (ttl) =>
+      client.use("SET NX snapshot lock", (redis) =>
+        redis.set(keys.snapshotLock, randomUUID(), "PX", Math.max(1, Math.round(Duration.toMillis(ttl))), "NX")).pipe(
+          Effect.map((reply) => reply === "OK")
+        ),
+
+    isSeeded: client.use("HEXISTS meta seededAt", (redis) => redis.hexists(keys.meta, "seededAt")).pipe(
+      Effect.map((reply) => reply === 1)
+    ),
+    replaceAll,
+    readState
+  }
+}

@@ -1,0 +1,23 @@
+import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
+import { Effect } from "effect"
+import { CurrentMitra, MitraTokenSubject } from "../auth/Principals.js"
+import { Heartbeat } from "../availability/Heartbeat.js"
+import { MitraStatus } from "../availability/MitraStatus.js"
+import { Api } from "../http/Api.js"
+import { MitraProfile } from "./MitraProfile.js"
+
+const actorOf = (mitraId: string) => `mitra:${mitraId}`
+
+export const MitraHttpLive = HttpApiBuilder.group(Api, "mitra", (handlers) =>
+  Effect.gen(function*() {
+    const profile = yield* MitraProfile
+    const status = yield* MitraStatus
+    const heartbeat = yield* Heartbeat
+    return handlers
+      .handle("me", () => Effect.flatMap(CurrentMitra, ({ id }) => profile.get(id)))
+      .handle("online", () => Effect.flatMap(CurrentMitra, ({ id }) => status.setOnline(id, actorOf(id))))
+      .handle("offline", () => Effect.flatMap(CurrentMitra, ({ id }) => status.setOffline(id, actorOf(id))))
+      // The hottest route: token (no database), one Valkey round trip, no per-request log line.
+      .handle("heartbeat", () =>
+        HttpMiddleware.withLoggerDisabled(Effect.flatMap(MitraTokenSubject, ({ id }) => Effect.asVoid(heartbeat.record(id)))))
+  }))
