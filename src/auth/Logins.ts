@@ -13,7 +13,7 @@ import { AccessTokens } from "./AccessTokens.js"
 import { Forbidden, Unauthorized } from "./AuthErrors.js"
 import { unmatchableHash, verifyPassword } from "./Passwords.js"
 import type { SubjectKind } from "./Principals.js"
-import { RefreshSessions } from "./RefreshSessions.js"
+import { invalidRefreshToken, RefreshSessions } from "./RefreshSessions.js"
 
 export interface TokenPair {
   readonly accessToken: string
@@ -23,7 +23,6 @@ export interface TokenPair {
 }
 
 const invalidCredentials = new Unauthorized({ message: "Invalid credentials" })
-const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired or revoked refresh token" })
 
 interface Account {
   readonly id: string

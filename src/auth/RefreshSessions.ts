@@ -35,7 +35,8 @@ const newRefreshToken = () => randomBytes(32).toString("base64url")
 
 export const hashRefreshToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex")
 
-const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired or revoked refresh token" })
+/** The one answer to any refresh token that cannot be used: unknown, expired, revoked or reused. */
+export const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired or revoked refresh token" })
 
 export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/RefreshSessions", {
   effect: Effect.gen(function*() {
