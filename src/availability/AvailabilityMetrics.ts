@@ -46,7 +46,8 @@ export const countBeaconComputation = Metric.increment(beaconComputations)
 const logThrottle = new Map<string, { lastAt: number; suppressed: number }>()
 const logEveryMs = 10_000
 
-const throttledWarning = (key: string, message: string, error: ValkeyError) =>
+/** A warning logged at most once per 10 s per `key`, with how many were suppressed since. */
+export const throttledWarning = (key: string, message: string, error: { readonly message: string }) =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const entry = logThrottle.get(key)
     if (entry !== undefined && now - entry.lastAt < logEveryMs) {
@@ -68,12 +69,12 @@ export const reportFallback = (operation: string, error: ValkeyError) =>
     throttledWarning(`fallback:${operation}`, `Availability ${operation}: Valkey failed, answering from Postgres`, error)
   ], { discard: true })
 
-/** A mirror write after the Postgres commit failed: logged and counted, never the request's failure. */
+/** A mirror write (after its Postgres commit, if any) failed: logged and counted, never the request's failure. */
 export const reportWriteFailure = (operation: string, error: ValkeyError) =>
   Effect.all([
     Metric.increment(counterFor(valkeyWriteFailures, "write", { operation })),
     Effect.annotateCurrentSpan({ "valkey.write_failed": true }),
-    throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed after the Postgres commit; the next reseed heals it`, error)
+    throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed and was skipped (the next reseed heals the mirror)`, error)
   ], { discard: true })
 
 /** Runs a best-effort mirror write. */

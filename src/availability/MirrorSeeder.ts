@@ -9,6 +9,7 @@
  */
 import { Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
+import { throttledWarning } from "./AvailabilityMetrics.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
 import { AvailabilityStore } from "./AvailabilityStore.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
@@ -60,7 +61,7 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
           Effect.logInfo(`Mirror seeded from Postgres (${trigger}): ${report.mitras} mitras, ${report.online} online`)
         ),
         Effect.catchAll((error) =>
-          Effect.logWarning(`Mirror seed (${trigger}) failed; retrying while Valkey is reachable`, error)
+          throttledWarning("seed", `Mirror seed (${trigger}) failed; retrying every second while Valkey is reachable`, error)
         ),
         Effect.asVoid
       )

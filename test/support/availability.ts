@@ -4,7 +4,7 @@
  * a raw Valkey client for asserting on the contract keys themselves.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Tracer } from "effect"
 import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
@@ -107,3 +107,22 @@ export const setSetting = (key: string, value: unknown) =>
       Effect.asVoid,
       Effect.orDie
     )
+
+/** Runs `effect` and returns its value with every span it opened (to read their attributes). */
+export const withRecordedSpans = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.tracerWith((native) => {
+    const spans: Array<Tracer.Span> = []
+    const recording = Tracer.make({
+      span: (...args) => {
+        const span = native.span(...args)
+        spans.push(span)
+        return span
+      },
+      context: native.context
+    })
+    return Effect.map(Effect.withTracer(effect, recording), (value) => [value, spans] as const)
+  })
+
+/** The `availability.source` attribute of the span named `name`. */
+export const sourceOf = (spans: ReadonlyArray<Tracer.Span>, name: string) =>
+  spans.find((span) => span.name === name)?.attributes.get("availability.source")

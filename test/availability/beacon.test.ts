@@ -1,0 +1,96 @@
+/**
+ * The beacon (`countAvailableMitrasFromCache`, `GET /api/availability`): served from the shared
+ * `availability:snapshot` until its TTL, shared by every instance on one Valkey, and computed once
+ * — not once per caller — when 100 requests miss at the same moment.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { Availability } from "../../src/availability/Availability.js"
+import { beaconComputations, counterValue } from "../../src/availability/AvailabilityMetrics.js"
+import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
+import { availabilityInfrastructure, availabilityServices, mitraToken, seedMirror } from "../support/availability.js"
+import { createMitra } from "../support/fixtures.js"
+import { get, post } from "../support/http.js"
+import { TestApp } from "../support/TestApp.js"
+import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
+
+const computations = counterValue(beaconComputations)
+
+/**
+ * One service instance (its own process state and Valkey connection) on the prefix `keyPrefix`,
+ * alive until the test's scope closes (closing a test connection deletes its prefix's keys).
+ */
+const instance = (keyPrefix: string) =>
+  Layer.build(availabilityServices(AvailabilityStoreLive).pipe(Layer.provide(testValkeyConnection({ keyPrefix }))))
+
+const beacon = Effect.flatMap(Availability, (a) => a.countAvailableMitrasFromCache())
+
+describe("the beacon", () => {
+  it.scopedLive("GET /api/availability serves the snapshot until its TTL, then a new count", () =>
+    Effect.gen(function*() {
+      const first = yield* get("/api/availability")
+      expect(first.status).toBe(200)
+      const body = first.body as { available: number; asOf: string }
+      expect(body.available).toBe(0)
+      expect(new Date(body.asOf).toISOString()).toBe(body.asOf)
+
+      const mitra = yield* createMitra()
+      expect((yield* post("/api/mitra/status/online", { token: yield* mitraToken(mitra.id) })).status).toBe(200)
+      expect((yield* get("/api/availability")).body).toEqual(body)
+
+      yield* Effect.sleep("1100 millis")
+      const later = (yield* get("/api/availability")).body as { available: number; asOf: string }
+      expect(later.available).toBe(1)
+      expect(later.asOf > body.asOf).toBe(true)
+    }).pipe(Effect.provide(TestApp({ env: { AVAILABILITY_SNAPSHOT_TTL_SECONDS: "1" } }))))
+
+  it.scopedLive("is shared by two instances on one Valkey: the second serves the first one's snapshot", () =>
+    Effect.gen(function*() {
+      const keyPrefix = randomKeyPrefix()
+      const [a, b] = [yield* instance(keyPrefix), yield* instance(keyPrefix)]
+      yield* createMitra({ isOnline: true })
+      yield* seedMirror.pipe(Effect.provide(a))
+      const before = yield* computations
+      const fromA = yield* beacon.pipe(Effect.provide(a))
+      const fromB = yield* beacon.pipe(Effect.provide(b))
+      expect(fromA.available).toBe(1)
+      expect(fromB).toEqual(fromA)
+      expect(yield* computations).toBe(before + 1)
+    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+
+  it.live("100 concurrent misses on one instance compute once", () =>
+    Effect.gen(function*() {
+      yield* createMitra({ isOnline: true })
+      yield* seedMirror
+      const before = yield* computations
+      const results = yield* Effect.all(Array.from({ length: 100 }, () => beacon), { concurrency: "unbounded" })
+      expect(new Set(results.map((r) => r.asOf)).size).toBe(1)
+      expect(results[0]!.available).toBe(1)
+      expect(yield* computations).toBe(before + 1)
+    }).pipe(Effect.provide(availabilityServices(AvailabilityStoreLive)), Effect.provide(availabilityInfrastructure()), Effect.orDie))
+
+  it.scopedLive("100 concurrent misses across two instances compute once for the cluster", () =>
+    Effect.gen(function*() {
+      const keyPrefix = randomKeyPrefix()
+      const [a, b] = [yield* instance(keyPrefix), yield* instance(keyPrefix)]
+      yield* createMitra({ isOnline: true })
+      yield* seedMirror.pipe(Effect.provide(a))
+      const before = yield* computations
+      const fifty = Effect.all(Array.from({ length: 50 }, () => beacon), { concurrency: "unbounded" })
+      const [fromA, fromB] = yield* Effect.all([fifty.pipe(Effect.provide(a)), fifty.pipe(Effect.provide(b))], { concurrency: 2 })
+      expect(new Set([...fromA, ...fromB].map((r) => r.asOf)).size).toBe(1)
+      expect(fromA[0]!.available).toBe(1)
+      expect(yield* computations).toBe(before + 1)
+    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+
+  it.live("during an outage: Postgres counts once for 100 concurrent misses, then the local copy serves until the TTL", () =>
+    Effect.gen(function*() {
+      yield* createMitra({ isOnline: true })
+      const before = yield* computations
+      const results = yield* Effect.all(Array.from({ length: 100 }, () => beacon), { concurrency: "unbounded" })
+      expect(results.every((r) => r.available === 1)).toBe(true)
+      expect(yield* computations).toBe(before + 1)
+      expect(yield* beacon).toEqual(results[0])
+      expect(yield* computations).toBe(before + 1)
+    }).pipe(Effect.provide(availabilityServices(FailingAvailabilityStoreLive)), Effect.provide(availabilityInfrastructure()), Effect.orDie))
+})
