@@ -48,6 +48,12 @@ export interface SeedDefaults {
   readonly defaultMaxVersion: number
 }
 
+/** What a seed installs: every mitra, and the settings the free index is built with. */
+export interface SeedInput {
+  readonly mitras: ReadonlyArray<SeedMitra>
+  readonly defaults: SeedDefaults
+}
+
 /** The contract keys' content, for reconciliation and tests. Ids sorted. */
 export interface MirrorState {
   readonly online: ReadonlyArray<string>
@@ -100,11 +106,12 @@ export interface AvailabilityStoreShape {
   /** False when the store has lost its content since the last seed (a restarted Valkey). */
   readonly isSeeded: Effect.Effect<boolean, ValkeyError>
   /**
-   * Replaces the whole mirror with the state derived from `mitras` in one atomic step: readers see
-   * the old state or the new, never an empty or partial one; a heartbeat fresher than the one
-   * given is kept.
+   * Replaces the whole mirror with the state `readTruth` reads from Postgres, in one atomic step:
+   * readers see the old state or the new, never an empty or partial one. A heartbeat fresher than
+   * the one read is kept, and so is every write made after the seed began (it marks itself as
+   * running before `readTruth` runs): the seed never reverts a newer change with its older read.
    */
-  readonly replaceAll: (mitras: ReadonlyArray<SeedMitra>, defaults: SeedDefaults) => Effect.Effect<void, ValkeyError>
+  readonly replaceAll: <E>(readTruth: Effect.Effect<SeedInput, E>) => Effect.Effect<SeedInput, E | ValkeyError>
   /** The contract keys as they are now. O(mirror size): for reconciliation reports and tests. */
   readonly readState: Effect.Effect<MirrorState, ValkeyError>
 }

@@ -4,7 +4,7 @@
  * operation is synchronous, so each is atomic like a Lua script.
  */
 import { Clock, Duration, Effect, Option } from "effect"
-import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedMitra } from "./AvailabilityStore.js"
+import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedInput } from "./AvailabilityStore.js"
 
 interface State {
   online: Set<string>
@@ -28,6 +28,46 @@ const emptyState = (): State => ({
 
 export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
   let state = emptyState()
+  // While a seed reads Postgres, writes note their mitra: the seed keeps their (newer) state.
+  let seedsRunning = 0
+  const dirtyStatus = new Set<string>()
+  const dirtyCapacity = new Set<string>()
+  const noteStatus = (mitraId: string) => seedsRunning > 0 && dirtyStatus.add(mitraId)
+  const noteCapacity = (mitraId: string) => seedsRunning > 0 && dirtyCapacity.add(mitraId)
+
+  const install = ({ mitras }: SeedInput) => {
+    const next = emptyState()
+    next.snapshot = state.snapshot
+    next.snapshotLockUntil = state.snapshotLockUntil
+    for (const m of mitras) {
+      next.capacity.set(m.id, m.liveSessions)
+      if (m.maxConcurrentSessions !== null) next.maxSessions.set(m.id, m.maxConcurrentSessions)
+      if (!m.isActive) next.deactivated.add(m.id)
+      if (!m.isOnline) continue
+      next.online.add(m.id)
+      const fromPostgres = m.lastHeartbeatAt?.toISOString()
+      const current = state.heartbeat.get(m.id)
+      const freshest = current !== undefined && (fromPostgres === undefined || current > fromPostgres) ? current : fromPostgres
+      if (freshest !== undefined) next.heartbeat.set(m.id, freshest)
+    }
+    const keep = <K, V>(from: Map<K, V>, to: Map<K, V>, key: K) => {
+      const value = from.get(key)
+      if (value === undefined) to.delete(key)
+      else to.set(key, value)
+    }
+    for (const id of dirtyStatus) {
+      for (const set of ["online", "deactivated"] as const) {
+        if (state[set].has(id)) next[set].add(id)
+        else next[set].delete(id)
+      }
+      keep(state.heartbeat, next.heartbeat, id)
+    }
+    for (const id of [...dirtyStatus, ...dirtyCapacity]) {
+      keep(state.capacity, next.capacity, id)
+      keep(state.maxSessions, next.maxSessions, id)
+    }
+    state = next
+  }
 
   const setMax = (mitraId: string, capacity: MitraCapacity) => {
     if (capacity.maxConcurrentSessions === null) state.maxSessions.delete(mitraId)
@@ -52,6 +92,8 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
     markOnline: (mitraId, at, capacity) =>
       Effect.sync(() => {
+        noteStatus(mitraId)
+        noteCapacity(mitraId)
         state.online.add(mitraId)
         const iso = at.toISOString()
         const current = state.heartbeat.get(mitraId)
@@ -62,12 +104,14 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
     markOffline: (mitraId) =>
       Effect.sync(() => {
+        noteStatus(mitraId)
         state.online.delete(mitraId)
         state.heartbeat.delete(mitraId)
       }),
 
     setDeactivated: (mitraId, deactivated) =>
       Effect.sync(() => {
+        noteStatus(mitraId)
         if (deactivated) {
           state.deactivated.add(mitraId)
           state.online.delete(mitraId)
@@ -79,6 +123,7 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
     setCapacity: (mitraId, capacity) =>
       Effect.sync(() => {
+        noteCapacity(mitraId)
         state.capacity.set(mitraId, capacity.liveSessions)
         setMax(mitraId, capacity)
       }),
@@ -130,23 +175,18 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
     isSeeded: Effect.succeed(true),
 
-    replaceAll: (mitras: ReadonlyArray<SeedMitra>) =>
-      Effect.sync(() => {
-        const next = emptyState()
-        next.snapshot = state.snapshot
-        next.snapshotLockUntil = state.snapshotLockUntil
-        for (const m of mitras) {
-          next.capacity.set(m.id, m.liveSessions)
-          if (m.maxConcurrentSessions !== null) next.maxSessions.set(m.id, m.maxConcurrentSessions)
-          if (!m.isActive) next.deactivated.add(m.id)
-          if (!m.isOnline) continue
-          next.online.add(m.id)
-          const fromPostgres = m.lastHeartbeatAt?.toISOString()
-          const current = state.heartbeat.get(m.id)
-          const freshest = current !== undefined && (fromPostgres === undefined || current > fromPostgres) ? current : fromPostgres
-          if (freshest !== undefined) next.heartbeat.set(m.id, freshest)
-        }
-        state = next
+    replaceAll: (readTruth) =>
+      Effect.suspend(() => {
+        seedsRunning++
+        return readTruth.pipe(
+          Effect.tap((truth) => Effect.sync(() => install(truth))),
+          Effect.ensuring(Effect.sync(() => {
+            if (--seedsRunning === 0) {
+              dirtyStatus.clear()
+              dirtyCapacity.clear()
+            }
+          }))
+        )
       }),
 
     readState: Effect.sync(() => ({

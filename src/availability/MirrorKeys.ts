@@ -26,6 +26,14 @@ export interface MirrorKeys {
   readonly maxSessions: string
   /** HASH: `seededAt` (absent = never seeded since Valkey started: reads fall back), `defaultMax`, `defaultMaxVersion`. */
   readonly meta: string
+  /** ZSET: seeds in progress (token → expiry ms). While any runs, writes note their mitra as dirty. */
+  readonly seeds: string
+  /** SET: mitras whose online / deactivated state was written while a seed ran (the seed keeps it). */
+  readonly dirtyStatus: string
+  /** HASH: mitra → live sessions written while a seed ran (the seed re-applies them). */
+  readonly dirtyCapacity: string
+  /** SET: mitras that sent a heartbeat while a seed ran (the seed keeps the fresher time). */
+  readonly dirtyHeartbeat: string
   /** STRING: count of the mitra's live sessions. */
   readonly capacity: (mitraId: string) => string
   /** STRING: ISO-8601 UTC time of the mitra's last heartbeat. */
@@ -35,7 +43,10 @@ export interface MirrorKeys {
     readonly online: string
     readonly deactivated: string
     readonly maxSessions: string
-    readonly heartbeats: string
+    /** The new heartbeat index (freshest known time of every online mitra that has one). */
+    readonly heartbeatIndex: string
+    /** The new free index. */
+    readonly freeIndex: string
   }
 }
 
@@ -49,12 +60,17 @@ export const mirrorKeys = (prefix: string): MirrorKeys => ({
   freeIndex: `${prefix}availability:idx:free`,
   maxSessions: `${prefix}availability:idx:max-sessions`,
   meta: `${prefix}availability:meta`,
+  seeds: `${prefix}availability:seed:running`,
+  dirtyStatus: `${prefix}availability:seed:dirty-status`,
+  dirtyCapacity: `${prefix}availability:seed:dirty-capacity`,
+  dirtyHeartbeat: `${prefix}availability:seed:dirty-heartbeat`,
   capacity: (mitraId) => `${prefix}mitra:capacity:${mitraId}`,
   heartbeat: (mitraId) => `${prefix}mitra:heartbeat:${mitraId}`,
   staging: (token) => ({
     online: `${prefix}availability:seed:${token}:online`,
     deactivated: `${prefix}availability:seed:${token}:deactivated`,
     maxSessions: `${prefix}availability:seed:${token}:max-sessions`,
-    heartbeats: `${prefix}availability:seed:${token}:heartbeats`
+    heartbeatIndex: `${prefix}availability:seed:${token}:idx:heartbeat`,
+    freeIndex: `${prefix}availability:seed:${token}:idx:free`
   })
 })

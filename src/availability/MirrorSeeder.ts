@@ -11,7 +11,7 @@ import { Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import { throttledWarning } from "./AvailabilityMetrics.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
-import { AvailabilityStore } from "./AvailabilityStore.js"
+import { AvailabilityStore, type SeedInput } from "./AvailabilityStore.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
 
 export interface SeedReport {
@@ -34,12 +34,15 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
 
     /** Rebuilds the mirror from Postgres. */
     const seedFromPostgres = Effect.fn("MirrorSeeder.seedFromPostgres")(function*() {
-      const run = Effect.gen(function*() {
+      const readTruth = Effect.gen(function*() {
         const [mitras, current] = yield* Effect.all([postgres.seedRows, settings.fresh], { concurrency: 2 })
-        yield* store.replaceAll(mitras, {
-          defaultMaxSessions: current.maxSessionsPerMitra,
-          defaultMaxVersion: current.maxSessionsVersion
-        })
+        return {
+          mitras,
+          defaults: { defaultMaxSessions: current.maxSessionsPerMitra, defaultMaxVersion: current.maxSessionsVersion }
+        } satisfies SeedInput
+      })
+      const run = Effect.gen(function*() {
+        const { mitras } = yield* store.replaceAll(readTruth)
         const report: SeedReport = {
           mitras: mitras.length,
           online: mitras.filter((m) => m.isOnline).length,

@@ -4,11 +4,12 @@
  * server-side and returns only what the caller needs. Run with EVALSHA, falling back to EVAL when
  * the server does not know the script (first use, or after a restart).
  *
- * Key layout shared by every script: KEYS[1..6] = online, deactivated, heartbeat index, free
- * index, max-sessions hash, meta hash (see MirrorKeys.ts). Per-mitra scripts add KEYS[7] = the
- * mitra's capacity key and KEYS[8] = its heartbeat key. Scripts that visit many mitras build the
- * per-mitra key names from the prefix (ARGV): on a Valkey Cluster, give the prefix a hash tag
- * (e.g. `{mitra}:`) so every key lives in one slot.
+ * Key layout shared by every script — KEYS[1..10]: online, deactivated, heartbeat index, free
+ * index, max-sessions hash, meta hash, running seeds, dirty-status set, dirty-capacity hash,
+ * dirty-heartbeat set (see MirrorKeys.ts). Per-mitra scripts add KEYS[11] = the mitra's capacity
+ * key and KEYS[12] = its heartbeat key. Scripts that visit many mitras build per-mitra key names
+ * from the prefix (ARGV): on a Valkey Cluster, give the prefix a hash tag (e.g. `{mitra}:`) so
+ * every key shares a slot.
  *
  * Invariants (docs/availability.md):
  * - heartbeat index = { id ∈ online with a heartbeat key }, score = that time in epoch ms;
@@ -16,12 +17,19 @@
  *   max = max-sessions[id] or meta.defaultMax. Available now = free members scored ≥ fresh-since.
  * - meta.seededAt is set by a seed; without it (an empty server after a restart) reads refuse
  *   with NOTSEEDED and callers fall back to Postgres until the reseed lands.
+ * - while a seed runs (running seeds non-empty), every status or capacity write adds its mitra to
+ *   a dirty set; the seed's swap keeps those mitras' live state, which is newer than its read.
  */
 import { createHash } from "node:crypto"
 import type { Redis } from "ioredis"
 
+/** What a read says when the mirror is unseeded (a restarted, empty server). */
+export const notSeededMessage = "NOTSEEDED the availability mirror has not been seeded since Valkey started"
+
 const prelude = `
 local ONLINE, DEACTIVATED, HB_INDEX, FREE_INDEX, MAX_SESSIONS, META = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local SEEDS, DIRTY_STATUS, DIRTY_CAPACITY, DIRTY_HEARTBEAT = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local CAPACITY_KEY, HEARTBEAT_KEY = KEYS[11], KEYS[12]
 
 -- ISO-8601 UTC as written by Date.prototype.toISOString → epoch milliseconds (nil if malformed).
 local function isoToMs(iso)
@@ -40,15 +48,11 @@ local function isoToMs(iso)
 end
 
 local function notSeeded()
-  return redis.error_reply('NOTSEEDED the availability mirror has not been seeded since Valkey started')
+  return redis.error_reply('${notSeededMessage}')
 end
 
 local function isSeeded()
   return redis.call('HEXISTS', META, 'seededAt') == 1
-end
-
-local function maxSessionsOf(id, default)
-  return tonumber(redis.call('HGET', MAX_SESSIONS, id)) or default
 end
 
 local function defaultMax()
@@ -61,7 +65,8 @@ local function refreshFree(id, capacityKey)
     local score = redis.call('ZSCORE', HB_INDEX, id)
     if score then
       local live = tonumber(redis.call('GET', capacityKey)) or 0
-      if live < maxSessionsOf(id, defaultMax()) then
+      local max = tonumber(redis.call('HGET', MAX_SESSIONS, id)) or defaultMax()
+      if live < max then
         redis.call('ZADD', FREE_INDEX, score, id)
         return
       end
@@ -72,6 +77,18 @@ end
 
 local function setMaxSessions(id, max)
   if max == '' then redis.call('HDEL', MAX_SESSIONS, id) else redis.call('HSET', MAX_SESSIONS, id, max) end
+end
+
+-- While a seed runs, a write tells it which mitras it must not overwrite with its older read
+-- (and, for capacity, the value it wrote: the seed's own capacity writes may land after it).
+local function noteDirtyStatus(id)
+  if redis.call('ZCARD', SEEDS) > 0 then redis.call('SADD', DIRTY_STATUS, id) end
+end
+local function noteDirtyCapacity(id, live)
+  if redis.call('ZCARD', SEEDS) > 0 then redis.call('HSET', DIRTY_CAPACITY, id, live) end
+end
+local function noteDirtyHeartbeat(id)
+  if redis.call('ZCARD', SEEDS) > 0 then redis.call('SADD', DIRTY_HEARTBEAT, id) end
 end
 
 -- ZADD in batches (a Lua call takes a bounded number of arguments).
@@ -105,25 +122,28 @@ const script = (name: string, body: string): LuaScript => {
 /** ARGV: id, iso, ms, liveSessions, maxSessions ('' = default). */
 export const markOnline = script("markOnline", `
 local id, iso, ms = ARGV[1], ARGV[2], ARGV[3]
+noteDirtyStatus(id)
+noteDirtyCapacity(id, ARGV[4])
 redis.call('SADD', ONLINE, id)
-local current = redis.call('GET', KEYS[8])
+local current = redis.call('GET', HEARTBEAT_KEY)
 if current and current >= iso then
   redis.call('ZADD', HB_INDEX, isoToMs(current) or ms, id)
 else
-  redis.call('SET', KEYS[8], iso)
+  redis.call('SET', HEARTBEAT_KEY, iso)
   redis.call('ZADD', HB_INDEX, ms, id)
 end
-redis.call('SET', KEYS[7], ARGV[4])
+redis.call('SET', CAPACITY_KEY, ARGV[4])
 setMaxSessions(id, ARGV[5])
-refreshFree(id, KEYS[7])
+refreshFree(id, CAPACITY_KEY)
 return 1
 `)
 
 /** ARGV: id. */
 export const markOffline = script("markOffline", `
 local id = ARGV[1]
+noteDirtyStatus(id)
 redis.call('SREM', ONLINE, id)
-redis.call('DEL', KEYS[8])
+redis.call('DEL', HEARTBEAT_KEY)
 redis.call('ZREM', HB_INDEX, id)
 redis.call('ZREM', FREE_INDEX, id)
 return 1
@@ -132,15 +152,16 @@ return 1
 /** ARGV: id, '1' (deactivate: also offline) | '0' (reactivate). */
 export const setDeactivated = script("setDeactivated", `
 local id = ARGV[1]
+noteDirtyStatus(id)
 if ARGV[2] == '1' then
   redis.call('SADD', DEACTIVATED, id)
   redis.call('SREM', ONLINE, id)
-  redis.call('DEL', KEYS[8])
+  redis.call('DEL', HEARTBEAT_KEY)
   redis.call('ZREM', HB_INDEX, id)
   redis.call('ZREM', FREE_INDEX, id)
 else
   redis.call('SREM', DEACTIVATED, id)
-  refreshFree(id, KEYS[7])
+  refreshFree(id, CAPACITY_KEY)
 end
 return 1
 `)
@@ -148,9 +169,10 @@ return 1
 /** ARGV: id, liveSessions, maxSessions ('' = default). */
 export const setCapacity = script("setCapacity", `
 local id = ARGV[1]
-redis.call('SET', KEYS[7], ARGV[2])
+noteDirtyCapacity(id, ARGV[2])
+redis.call('SET', CAPACITY_KEY, ARGV[2])
 setMaxSessions(id, ARGV[3])
-refreshFree(id, KEYS[7])
+refreshFree(id, CAPACITY_KEY)
 return 1
 `)
 
@@ -163,14 +185,15 @@ local id, iso, ms = ARGV[1], ARGV[2], ARGV[3]
 if not isSeeded() then return 'unseeded' end
 if redis.call('SISMEMBER', DEACTIVATED, id) == 1 then return 'deactivated' end
 if redis.call('SISMEMBER', ONLINE, id) == 0 then return 'not_online' end
-local current = redis.call('GET', KEYS[8])
+local current = redis.call('GET', HEARTBEAT_KEY)
 if current and current >= iso then return 'recorded' end
-redis.call('SET', KEYS[8], iso)
+noteDirtyHeartbeat(id)
+redis.call('SET', HEARTBEAT_KEY, iso)
 redis.call('ZADD', HB_INDEX, ms, id)
 if redis.call('ZSCORE', FREE_INDEX, id) then
   redis.call('ZADD', FREE_INDEX, ms, id)
 else
-  refreshFree(id, KEYS[7])
+  refreshFree(id, CAPACITY_KEY)
 end
 return 'recorded'
 `)
@@ -180,16 +203,16 @@ export const isReachable = script("isReachable", `
 local id = ARGV[1]
 if not isSeeded() then return notSeeded() end
 if redis.call('SISMEMBER', ONLINE, id) == 0 or redis.call('SISMEMBER', DEACTIVATED, id) == 1 then return 0 end
-local hb = redis.call('GET', KEYS[8])
+local hb = redis.call('GET', HEARTBEAT_KEY)
 if hb and hb >= ARGV[2] then return 1 end
 return 0
 `)
 
 /**
- * findAvailable / countAvailable. ARGV: freshSince (ms), defaultMax, defaultMaxVersion,
- * 'ids' | 'count', prefix. A newer max_sessions_per_mitra than the index was built with rebuilds
- * the free index first (O(online), once per change); an older one (an instance whose settings
- * cache lags) is ignored.
+ * countAvailable, and findAvailable after a settings change. ARGV: freshSince (ms), defaultMax,
+ * defaultMaxVersion, 'ids' | 'count', prefix. A newer max_sessions_per_mitra than the index was
+ * built with rebuilds the free index first (O(online), once per change); an older one (an
+ * instance whose settings cache lags) is ignored.
  */
 export const queryAvailable = script("queryAvailable", `
 local meta = redis.call('HMGET', META, 'seededAt', 'defaultMaxVersion')
@@ -204,7 +227,8 @@ if tonumber(ARGV[3]) > (tonumber(meta[2]) or -1) then
     local id = entries[i]
     if redis.call('SISMEMBER', DEACTIVATED, id) == 0 then
       local live = tonumber(redis.call('GET', prefix .. 'mitra:capacity:' .. id)) or 0
-      if live < maxSessionsOf(id, default) then free.add(entries[i + 1], id) end
+      local max = tonumber(redis.call('HGET', MAX_SESSIONS, id)) or default
+      if live < max then free.add(entries[i + 1], id) end
     end
   end
   free.flush()
@@ -220,17 +244,69 @@ return redis.call('SCARD', ONLINE)
 `)
 
 /**
- * The seed's swap. KEYS[7..10] = staged online set, staged deactivated set, staged max-sessions
- * hash, staged heartbeats hash (id → ISO from Postgres, '' when null; one field per online mitra).
- * ARGV: prefix, defaultMax, defaultMaxVersion, seededAt. Capacity keys were written before.
- * Keeps a Valkey heartbeat fresher than Postgres's; rebuilds both indexes; marks the mirror seeded.
+ * A seed's heartbeat merge, one slice of online mitras at a time (before the swap, so no long
+ * stall). ARGV: prefix, then (id, Postgres heartbeat ISO or '') pairs. Writes Postgres's heartbeat
+ * where it is the fresher (a heartbeat key never moves backwards, so this is right at any moment);
+ * returns (id, ms) pairs for the mitras whose Valkey heartbeat is the fresher.
+ */
+export const mergeHeartbeats = script("mergeHeartbeats", `
+local prefix = ARGV[1]
+local keys = {}
+for i = 2, #ARGV, 2 do keys[#keys + 1] = prefix .. 'mitra:heartbeat:' .. ARGV[i] end
+if #keys == 0 then return {} end
+local currents = redis.call('MGET', unpack(keys))
+local writes, fresher = {}, {}
+for j = 1, #keys do
+  local id, iso, current = ARGV[2 * j], ARGV[2 * j + 1], currents[j]
+  if current and (iso == '' or current > iso) then
+    local ms = redis.call('ZSCORE', HB_INDEX, id) or isoToMs(current)
+    if ms then
+      fresher[#fresher + 1] = id
+      fresher[#fresher + 1] = string.format('%.0f', tonumber(ms))
+    end
+  elseif iso ~= '' and current ~= iso then
+    writes[#writes + 1] = keys[j]
+    writes[#writes + 1] = iso
+  end
+end
+if #writes > 0 then redis.call('MSET', unpack(writes)) end
+return fresher
+`)
+
+/**
+ * The seed's swap: renames of what the seed staged (O(1) each), then fix-ups for the few mitras
+ * written while the seed ran. KEYS[11..15] = staged online set, staged deactivated set, staged
+ * max-sessions hash, staged heartbeat index, staged free index. ARGV: prefix, defaultMax,
+ * defaultMaxVersion, seededAt, seed token, now (ms). Capacity and heartbeat keys were written before.
  */
 export const swapInSeed = script("swapInSeed", `
-local prefix, default = ARGV[1], tonumber(ARGV[2])
-local STAGED_ONLINE, STAGED_DEACTIVATED, STAGED_MAX, STAGED_HEARTBEATS = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-for _, id in ipairs(redis.call('SDIFF', ONLINE, STAGED_ONLINE)) do
-  redis.call('DEL', prefix .. 'mitra:heartbeat:' .. id)
+local prefix, token, now = ARGV[1], ARGV[5], ARGV[6]
+local STAGED_ONLINE, STAGED_DEACTIVATED, STAGED_MAX, STAGED_HB, STAGED_FREE = KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+
+-- Mitras written while the seed ran: their live state is newer than the seed's read. Keep it.
+local kept = {}
+for _, id in ipairs(redis.call('SMEMBERS', DIRTY_STATUS)) do
+  kept[id] = {
+    online = redis.call('SISMEMBER', ONLINE, id) == 1,
+    deactivated = redis.call('SISMEMBER', DEACTIVATED, id) == 1,
+    score = redis.call('ZSCORE', HB_INDEX, id)
+  }
 end
+local keptMax, keptCapacity = {}, {}
+for id in pairs(kept) do keptMax[id] = redis.call('HGET', MAX_SESSIONS, id) or '' end
+local capacities = redis.call('HGETALL', DIRTY_CAPACITY)
+for i = 1, #capacities, 2 do
+  keptCapacity[capacities[i]] = capacities[i + 1]
+  keptMax[capacities[i]] = redis.call('HGET', MAX_SESSIONS, capacities[i]) or ''
+end
+-- Heartbeats that landed while the seed ran may be fresher than what it staged.
+local beats = {}
+for _, id in ipairs(redis.call('SMEMBERS', DIRTY_HEARTBEAT)) do beats[id] = redis.call('ZSCORE', HB_INDEX, id) end
+
+for _, id in ipairs(redis.call('SDIFF', ONLINE, STAGED_ONLINE)) do
+  if not (kept[id] and kept[id].online) then redis.call('DEL', prefix .. 'mitra:heartbeat:' .. id) end
+end
+
 local function swapIn(staged, live)
   if redis.call('EXISTS', staged) == 1 then
     redis.call('RENAME', staged, live)
@@ -242,32 +318,37 @@ end
 swapIn(STAGED_ONLINE, ONLINE)
 swapIn(STAGED_DEACTIVATED, DEACTIVATED)
 swapIn(STAGED_MAX, MAX_SESSIONS)
-redis.call('DEL', HB_INDEX, FREE_INDEX)
-local heartbeats, free = batcher(HB_INDEX), batcher(FREE_INDEX)
-local staged = redis.call('HGETALL', STAGED_HEARTBEATS)
-for i = 1, #staged, 2 do
-  local id, iso = staged[i], staged[i + 1]
-  local key = prefix .. 'mitra:heartbeat:' .. id
-  local current = redis.call('GET', key)
-  if current and (iso == '' or current > iso) then
-    iso = current
-  elseif iso ~= '' and current ~= iso then
-    redis.call('SET', key, iso)
-  end
-  local ms = iso ~= '' and isoToMs(iso)
-  if ms then
-    heartbeats.add(ms, id)
-    if redis.call('SISMEMBER', DEACTIVATED, id) == 0 then
-      local live = tonumber(redis.call('GET', prefix .. 'mitra:capacity:' .. id)) or 0
-      if live < maxSessionsOf(id, default) then free.add(ms, id) end
-    end
-  end
-end
-heartbeats.flush()
-free.flush()
-redis.call('DEL', STAGED_HEARTBEATS)
+swapIn(STAGED_HB, HB_INDEX)
+swapIn(STAGED_FREE, FREE_INDEX)
 redis.call('HSET', META, 'seededAt', ARGV[4], 'defaultMax', ARGV[2], 'defaultMaxVersion', ARGV[3])
-return #staged / 2
+
+local touched = {}
+for id, score in pairs(beats) do
+  if score and redis.call('SISMEMBER', ONLINE, id) == 1 then redis.call('ZADD', HB_INDEX, 'GT', score, id) end
+  touched[id] = true
+end
+for id, state in pairs(kept) do
+  if state.online then redis.call('SADD', ONLINE, id) else redis.call('SREM', ONLINE, id) end
+  if state.deactivated then redis.call('SADD', DEACTIVATED, id) else redis.call('SREM', DEACTIVATED, id) end
+  if state.online and state.score then
+    redis.call('ZADD', HB_INDEX, state.score, id)
+  else
+    redis.call('ZREM', HB_INDEX, id)
+    if not state.online then redis.call('DEL', prefix .. 'mitra:heartbeat:' .. id) end
+  end
+  touched[id] = true
+end
+for id, max in pairs(keptMax) do
+  if keptCapacity[id] then redis.call('SET', prefix .. 'mitra:capacity:' .. id, keptCapacity[id]) end
+  setMaxSessions(id, max)
+  touched[id] = true
+end
+for id in pairs(touched) do refreshFree(id, prefix .. 'mitra:capacity:' .. id) end
+
+redis.call('ZREM', SEEDS, token)
+redis.call('ZREMRANGEBYSCORE', SEEDS, '-inf', now)
+if redis.call('ZCARD', SEEDS) == 0 then redis.call('DEL', DIRTY_STATUS, DIRTY_CAPACITY, DIRTY_HEARTBEAT) end
+return redis.call('SCARD', ONLINE)
 `)
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")

@@ -33,7 +33,7 @@ const ids = (n: number) => Array.from({ length: n }, () => randomUUID())
 
 /** An empty, seeded mirror (the Valkey store refuses reads until a seed). */
 const emptySeed = Effect.flatMap(AvailabilityStore, (store) =>
-  store.replaceAll([], { defaultMaxSessions: 1, defaultMaxVersion: 1 }))
+  store.replaceAll(Effect.succeed({ mitras: [], defaults: { defaultMaxSessions: 1, defaultMaxVersion: 1 } })))
 
 describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   const test = (name: string, body: Effect.Effect<void, unknown, AvailabilityStore>) =>
@@ -179,7 +179,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
       maxConcurrentSessions: null,
       ...fields
     })
-    yield* store.replaceAll([
+    yield* store.replaceAll(Effect.succeed({ defaults: { defaultMaxSessions: 1, defaultMaxVersion: 2 }, mitras: [
       mitra(stays!, {}),
       mitra(leaves!, { isOnline: false, lastHeartbeatAt: at(0) }),
       mitra(fresherHere!, {}),
@@ -187,7 +187,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
       mitra(inactive!, { isActive: false, isOnline: false, lastHeartbeatAt: null }),
       mitra(busy!, { liveSessions: 2, maxConcurrentSessions: 3 }),
       mitra(noHeartbeat!, { lastHeartbeatAt: null })
-    ], { defaultMaxSessions: 1, defaultMaxVersion: 2 })
+    ] }))
 
     const state = yield* store.readState
     expect(state.online).toEqual(sorted([stays!, fresherHere!, fresherThere!, busy!, noHeartbeat!]))
@@ -205,17 +205,67 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(yield* store.recordHeartbeat(leaves!, at(60))).toBe("not_online")
   }))
 
+  test("a seed never reverts a write made while it ran; later seeds install what they read", Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const [wentOnline, wentOffline, gotBusy, gotFree, deactivated] = ids(5)
+    yield* store.markOnline(wentOffline!, at(0), free)
+    yield* store.markOnline(gotBusy!, at(0), free)
+    yield* store.markOnline(gotFree!, at(0), { liveSessions: 1, maxConcurrentSessions: null })
+    yield* store.markOnline(deactivated!, at(0), free)
+    const row = (id: string, fields: Partial<SeedMitra>): SeedMitra => ({
+      id,
+      isActive: true,
+      isOnline: true,
+      lastHeartbeatAt: at(0),
+      liveSessions: 0,
+      maxConcurrentSessions: null,
+      ...fields
+    })
+    const defaults = { defaultMaxSessions: 1, defaultMaxVersion: 1 }
+    // What Postgres said when the seed read it, and what changed right after, before the swap.
+    const readTruth = Effect.gen(function*() {
+      const truth = {
+        defaults,
+        mitras: [
+          row(wentOnline!, { isOnline: false, lastHeartbeatAt: null }),
+          row(wentOffline!, {}),
+          row(gotBusy!, {}),
+          row(gotFree!, { liveSessions: 1 }),
+          row(deactivated!, {})
+        ]
+      }
+      yield* store.markOnline(wentOnline!, at(5), free)
+      yield* store.markOffline(wentOffline!)
+      yield* store.setCapacity(gotBusy!, { liveSessions: 1, maxConcurrentSessions: null })
+      yield* store.setCapacity(gotFree!, free)
+      yield* store.setDeactivated(deactivated!, true)
+      return truth
+    })
+    yield* store.replaceAll(readTruth)
+    const state = yield* store.readState
+    expect(state.online).toEqual(sorted([wentOnline!, gotBusy!, gotFree!]))
+    expect(state.deactivated).toEqual([deactivated])
+    expect(state.heartbeat[wentOffline!]).toBeUndefined()
+    expect(state.heartbeat[wentOnline!]).toBe(at(5).toISOString())
+    expect(state.capacity).toMatchObject({ [gotBusy!]: 1, [gotFree!]: 0 })
+    expect(sorted(yield* store.findAvailable(query(at(-60))))).toEqual(sorted([wentOnline!, gotFree!]))
+
+    // Once no seed runs, writes are no longer tracked: the next seed installs what it reads.
+    yield* store.replaceAll(Effect.succeed({ defaults, mitras: [row(wentOnline!, { isOnline: false })] }))
+    expect((yield* store.readState).online).toEqual([])
+  }))
+
   test("many mitras: the batched paths agree with a plain count", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const all = ids(2500)
-    yield* store.replaceAll(all.map((id, i) => ({
+    yield* store.replaceAll(Effect.succeed({ defaults: { defaultMaxSessions: 1, defaultMaxVersion: 1 }, mitras: all.map((id, i) => ({
       id,
       isActive: i % 10 !== 0,
       isOnline: i % 3 !== 0,
       lastHeartbeatAt: i % 7 === 0 ? at(-120) : at(0),
       liveSessions: i % 5 === 0 ? 1 : 0,
       maxConcurrentSessions: i % 25 === 0 ? 2 : null
-    })), { defaultMaxSessions: 1, defaultMaxVersion: 1 })
+    })) }))
     const expected = all.filter((_, i) =>
       i % 10 !== 0 && i % 3 !== 0 && i % 7 !== 0 && (i % 5 !== 0 || i % 25 === 0)
     )

@@ -4,7 +4,7 @@
  * default-maximum version, script reloading after a flush, and the seed's atomic swap.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
 import { AvailabilityStore, BeaconSnapshot, type SeedMitra } from "../../src/availability/AvailabilityStore.js"
@@ -42,7 +42,7 @@ describe("the Valkey store", () => {
       }
       yield* Effect.gen(function*() {
         const store = yield* AvailabilityStore
-        yield* store.replaceAll([], defaults)
+        yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
         yield* store.markOnline(online, now, { liveSessions: 0, maxConcurrentSessions: 2 })
         yield* store.setCapacity(deactivated, free)
         yield* store.setDeactivated(deactivated, true)
@@ -69,7 +69,7 @@ describe("the Valkey store", () => {
       const id = randomUUID()
       yield* Effect.gen(function*() {
         const store = yield* AvailabilityStore
-        yield* store.replaceAll([], defaults)
+        yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
         yield* store.markOnline(id, now, free)
         yield* store.writeSnapshot(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
         const keys = yield* Effect.promise(() => redis.keys(`${prefix}*`))
@@ -104,7 +104,7 @@ describe("the Valkey store", () => {
         expect(String(Exit.isFailure(exit) && exit.cause)).toContain("NOTSEEDED")
       }
       expect(yield* store.recordHeartbeat(id, now)).toBe("unseeded")
-      yield* store.replaceAll([], defaults)
+      yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
       expect(yield* store.isSeeded).toBe(true)
       expect(yield* store.countOnline).toBe(0)
     }).pipe(Effect.provide(storeOn({}))))
@@ -112,7 +112,7 @@ describe("the Valkey store", () => {
   it.live("follows the newest max_sessions_per_mitra: an instance with an older cached value does not roll it back", () =>
     Effect.gen(function*() {
       const store = yield* AvailabilityStore
-      yield* store.replaceAll([], defaults)
+      yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
       const id = randomUUID()
       yield* store.markOnline(id, now, { liveSessions: 1, maxConcurrentSessions: null })
       expect(yield* store.findAvailable(query(1, 1))).toEqual([])
@@ -129,13 +129,52 @@ describe("the Valkey store", () => {
     Effect.gen(function*() {
       const redis = yield* rawValkey(inject("valkeyUrl"))
       const store = yield* AvailabilityStore
-      yield* store.replaceAll([], defaults)
+      yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
       const id = randomUUID()
       yield* store.markOnline(id, now, free)
       yield* Effect.promise(() => redis.script("FLUSH"))
       expect(yield* store.recordHeartbeat(id, new Date(now.getTime() + 1000))).toBe("recorded")
       expect(yield* store.findAvailable(query())).toEqual([id])
     }).pipe(Effect.provide(storeOn({}))))
+
+  it.scopedLive("heartbeats racing a reseed are kept: the indexes agree with the heartbeat keys afterwards", () =>
+    Effect.gen(function*() {
+      // Two instances on one prefix: one seeds, the other takes heartbeats on its own connection.
+      const keyPrefix = randomKeyPrefix()
+      const store = Context.get(yield* Layer.build(storeOn({ keyPrefix })), AvailabilityStore)
+      const other = Context.get(yield* Layer.build(storeOn({ keyPrefix })), AvailabilityStore)
+      const mitras: Array<SeedMitra> = Array.from({ length: 3000 }, () => ({
+        id: randomUUID(),
+        isActive: true,
+        isOnline: true,
+        lastHeartbeatAt: now,
+        liveSessions: 0,
+        maxConcurrentSessions: null
+      }))
+      yield* store.replaceAll(Effect.succeed({ mitras, defaults }))
+      const pinged = mitras.slice(0, 5).map((m) => m.id)
+      const clock = yield* Ref.make(now.getTime())
+      const ping = Effect.gen(function*() {
+        const at = new Date(yield* Ref.updateAndGet(clock, (t) => t + 1000))
+        yield* Effect.forEach(pinged, (id) => other.recordHeartbeat(id, at), { concurrency: "unbounded" })
+      })
+      // Each round: heartbeats keep coming while a seed runs, and stop the moment it is done, so
+      // nothing after the swap can paper over a heartbeat the swap lost.
+      for (let round = 0; round < 6; round++) {
+        const pinger = yield* Effect.fork(Effect.forever(ping))
+        yield* store.replaceAll(Effect.succeed({ mitras, defaults }))
+        yield* Fiber.interrupt(pinger)
+        // A heartbeat already sent still lands: let it, before reading keys and index separately.
+        yield* Effect.sleep("30 millis")
+        const { heartbeat } = yield* store.readState
+        const scores = new Map((yield* store.onlineHeartbeats).map((h) => [h.mitraId, h.at.getTime()]))
+        for (const id of pinged) expect(scores.get(id)).toBe(new Date(heartbeat[id]!).getTime())
+        const freshest = Math.min(...pinged.map((id) => scores.get(id)!))
+        const available = new Set(yield* store.findAvailable({ ...query(), freshSince: new Date(freshest) }))
+        for (const id of pinged) expect(available.has(id)).toBe(true)
+      }
+      expect(yield* Ref.get(clock)).toBeGreaterThan(now.getTime() + 6000)
+    }), 30_000)
 
   it.live("a reseed swaps the new state in at once: concurrent readers never see an empty or partial mirror", () =>
     Effect.gen(function*() {
@@ -148,7 +187,7 @@ describe("the Valkey store", () => {
         liveSessions: 0,
         maxConcurrentSessions: null
       }))
-      yield* store.replaceAll(mitras, defaults)
+      yield* store.replaceAll(Effect.succeed({ mitras, defaults }))
       const seen = yield* Ref.make(new Set<string>())
       const reader = yield* Effect.gen(function*() {
         const online = yield* store.countOnline
@@ -156,7 +195,7 @@ describe("the Valkey store", () => {
         const found = (yield* store.findAvailable(query())).length
         yield* Ref.update(seen, (s) => new Set(s).add(`${online}/${available}/${found}`))
       }).pipe(Effect.forever, Effect.fork)
-      for (let i = 0; i < 8; i++) yield* store.replaceAll(mitras, defaults)
+      for (let i = 0; i < 8; i++) yield* store.replaceAll(Effect.succeed({ mitras, defaults }))
       yield* Fiber.interrupt(reader)
       expect([...(yield* Ref.get(seen))]).toEqual(["3000/3000/3000"])
     }).pipe(Effect.provide(storeOn({}))), 30_000)
