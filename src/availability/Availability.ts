@@ -4,7 +4,7 @@
  * answer the same question; each fallback is logged, counted and marked on the span
  * (`availability.source`).
  */
-import { Clock, Duration, Effect, Either, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Either, Option, Ref, Schedule } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import type { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import type { ValkeyError } from "../valkey/ValkeyError.js"
@@ -86,14 +86,14 @@ export class Availability extends Effect.Service<Availability>()("mitra/Availabi
     // store can arbitrate, once per cluster: one instance claims the computation, the others wait
     // briefly for its snapshot. While the store is down, the last result is kept in memory for
     // the same TTL so an outage does not turn every beacon poll into a Postgres count.
-    let localSnapshot = Option.none<{ readonly snapshot: BeaconSnapshot; readonly expiresAt: number }>()
+    const localSnapshot = yield* Ref.make(Option.none<{ readonly snapshot: BeaconSnapshot; readonly expiresAt: number }>())
 
     const compute = Effect.gen(function*() {
       const available = yield* countAvailableMitras()
       const now = yield* Clock.currentTimeMillis
       yield* countBeaconComputation
       const snapshot = new BeaconSnapshot({ available, asOf: new Date(now).toISOString() })
-      localSnapshot = Option.some({ snapshot, expiresAt: now + Duration.toMillis(snapshotTtl) })
+      yield* Ref.set(localSnapshot, Option.some({ snapshot, expiresAt: now + Duration.toMillis(snapshotTtl) }))
       yield* store.writeSnapshot(snapshot, snapshotTtl).pipe(
         Effect.catchAll((error) => reportWriteFailure("writeSnapshot", error))
       )
@@ -128,7 +128,7 @@ export class Availability extends Effect.Service<Availability>()("mitra/Availabi
       yield* reportFallback("countAvailableMitrasFromCache", cached.left)
       yield* Effect.annotateCurrentSpan("availability.source", "postgres")
       const now = yield* Clock.currentTimeMillis
-      const local = Option.filter(localSnapshot, (s) => s.expiresAt > now)
+      const local = Option.filter(yield* Ref.get(localSnapshot), (s) => s.expiresAt > now)
       return Option.isSome(local) ? local.value.snapshot : yield* refresh
     })
 

@@ -27,19 +27,19 @@ export const heartbeats = Metric.counter("mitra_heartbeats_total", {
   incremental: true
 })
 
+/** Tagged counters are made once per label set: `Metric.tagged` allocates, and heartbeats are hot. */
 const tagged = new Map<string, Metric.Metric.Counter<number>>()
-const counterFor = (metric: Metric.Metric.Counter<number>, name: string, tags: Record<string, string>) => {
-  const key = `${name}|${JSON.stringify(tags)}`
+const counterFor = (metric: Metric.Metric.Counter<number>, key: string, tags: ReadonlyArray<readonly [string, string]>) => {
   let counter = tagged.get(key)
   if (counter === undefined) {
-    counter = Object.entries(tags).reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)
+    counter = tags.reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)
     tagged.set(key, counter)
   }
   return counter
 }
 
 export const countHeartbeat = (outcome: string, path: "valkey" | "memory" | "postgres") =>
-  Metric.increment(counterFor(heartbeats, "heartbeats", { outcome, path }))
+  Metric.increment(counterFor(heartbeats, `heartbeat|${outcome}|${path}`, [["outcome", outcome], ["path", path]]))
 
 export const countBeaconComputation = Metric.increment(beaconComputations)
 
@@ -64,7 +64,7 @@ export const throttledWarning = (key: string, message: string, error: { readonly
 /** A Valkey read failed and Postgres answers instead. */
 export const reportFallback = (operation: string, error: ValkeyError) =>
   Effect.all([
-    Metric.increment(counterFor(availabilityFallbacks, "fallback", { operation })),
+    Metric.increment(counterFor(availabilityFallbacks, `fallback|${operation}`, [["operation", operation]])),
     Effect.annotateCurrentSpan({ "availability.fallback": true, "availability.fallback.reason": error.message }),
     throttledWarning(`fallback:${operation}`, `Availability ${operation}: Valkey failed, answering from Postgres`, error)
   ], { discard: true })
@@ -72,7 +72,7 @@ export const reportFallback = (operation: string, error: ValkeyError) =>
 /** A mirror write (after its Postgres commit, if any) failed: logged and counted, never the request's failure. */
 export const reportWriteFailure = (operation: string, error: ValkeyError) =>
   Effect.all([
-    Metric.increment(counterFor(valkeyWriteFailures, "write", { operation })),
+    Metric.increment(counterFor(valkeyWriteFailures, `write|${operation}`, [["operation", operation]])),
     Effect.annotateCurrentSpan({ "valkey.write_failed": true }),
     throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed and was skipped (the next reseed heals the mirror)`, error)
   ], { discard: true })
