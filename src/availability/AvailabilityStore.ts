@@ -64,6 +64,13 @@ export interface MirrorState {
   readonly heartbeat: Readonly<Record<string, string>>
 }
 
+/** An online mitra whose heartbeat is missing or older than a cutoff (the auto-offline sweep's read). */
+export interface StaleMitra {
+  readonly mitraId: string
+  /** Its `mitra:heartbeat:<id>` time; null when it has none. */
+  readonly heartbeatAt: Date | null
+}
+
 /** The public beacon as cached in `availability:snapshot`. */
 export class BeaconSnapshot extends Schema.Class<BeaconSnapshot>("BeaconSnapshot")({
   available: Schema.NonNegativeInt,
@@ -93,6 +100,12 @@ export interface AvailabilityStoreShape {
   readonly findAvailable: (query: AvailabilityQuery) => Effect.Effect<ReadonlyArray<string>, ValkeyError>
   readonly countAvailable: (query: AvailabilityQuery) => Effect.Effect<number, ValkeyError>
   readonly countOnline: Effect.Effect<number, ValkeyError>
+  /**
+   * Online mitras whose heartbeat is missing or older than `staleBefore` (i.e. not fresh), judged
+   * where the state lives, in one round trip. With `mitraIds`, only those are judged: the
+   * re-check just before the sweep offlines them. Refuses (fails) while unseeded.
+   */
+  readonly staleOnline: (staleBefore: Date, mitraIds?: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<StaleMitra>, ValkeyError>
   /** Every online mitra's heartbeat time (for the heartbeat mirror into Postgres). */
   readonly onlineHeartbeats: Effect.Effect<ReadonlyArray<{ readonly mitraId: string; readonly at: Date }>, ValkeyError>
 

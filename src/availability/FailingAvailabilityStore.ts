@@ -19,6 +19,7 @@ export const makeFailingAvailabilityStore = (message = "Valkey is unavailable (s
     findAvailable: () => fail("findAvailable"),
     countAvailable: () => fail("countAvailable"),
     countOnline: fail("countOnline"),
+    staleOnline: () => fail("staleOnline"),
     onlineHeartbeats: fail("onlineHeartbeats"),
     readSnapshot: fail("GET snapshot"),
     writeSnapshot: () => fail("SET snapshot"),

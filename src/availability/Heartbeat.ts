@@ -66,10 +66,11 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
      * Copies the mirror's heartbeat times into `last_heartbeat_at` in one batched statement,
      * never moving a time backwards (idempotent across instances). The heartbeat-mirror sweep runs
      * it on its schedule, so the Postgres fallback sees live mitras during a later Valkey outage.
+     * Returns how many online heartbeats the mirror held and how many rows moved forward.
      */
     const copyHeartbeatsToPostgres = Effect.fn("Heartbeat.copyHeartbeatsToPostgres")(function*() {
       const heartbeats = yield* store.onlineHeartbeats
-      if (heartbeats.length === 0) return 0
+      if (heartbeats.length === 0) return { online: 0, written: 0 }
       const rows = yield* orDatabaseUnavailable(sql<{ mitraId: string }>`
         UPDATE mitra_online_status s
         SET last_heartbeat_at = v.at
@@ -77,8 +78,8 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
         WHERE s.mitra_id = v.id AND (s.last_heartbeat_at IS NULL OR s.last_heartbeat_at < v.at)
         RETURNING s.mitra_id
       `)
-      yield* Effect.annotateCurrentSpan("heartbeats.copied", rows.length)
-      return rows.length
+      yield* Effect.annotateCurrentSpan({ "heartbeats.online": heartbeats.length, "heartbeats.copied": rows.length })
+      return { online: heartbeats.length, written: rows.length }
     })
 
     return { record, copyHeartbeatsToPostgres } as const

@@ -4,7 +4,7 @@
  * operation is synchronous, so each is atomic like a Lua script.
  */
 import { Clock, Duration, Effect, Option } from "effect"
-import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedInput } from "./AvailabilityStore.js"
+import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedInput, StaleMitra } from "./AvailabilityStore.js"
 
 interface State {
   online: Set<string>
@@ -150,6 +150,17 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
     countAvailable: (query) => Effect.sync(() => available(query.freshSince, query.defaultMaxSessions).length),
 
     countOnline: Effect.sync(() => state.online.size),
+
+    staleOnline: (staleBefore, mitraIds) =>
+      Effect.sync(() => {
+        const cutoff = staleBefore.toISOString()
+        const candidates = mitraIds === undefined ? [...state.online] : mitraIds.filter((id) => state.online.has(id))
+        return candidates.flatMap((mitraId): Array<StaleMitra> => {
+          const iso = state.heartbeat.get(mitraId)
+          if (iso === undefined) return [{ mitraId, heartbeatAt: null }]
+          return iso < cutoff ? [{ mitraId, heartbeatAt: new Date(iso) }] : []
+        })
+      }),
 
     onlineHeartbeats: Effect.sync(() =>
       [...state.online].flatMap((mitraId) => {

@@ -12,12 +12,17 @@ import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import { throttledWarning } from "./AvailabilityMetrics.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
 import { AvailabilityStore, type SeedInput } from "./AvailabilityStore.js"
+import { driftTotal, type MirrorDrift, mirrorDrift } from "./MirrorDrift.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
 
 export interface SeedReport {
   readonly mitras: number
   readonly online: number
   readonly deactivated: number
+}
+
+export interface ReconcileReport extends SeedReport {
+  readonly drift: MirrorDrift
 }
 
 /** How often the mirror is checked for a missing seed while Valkey is reachable. */
@@ -57,6 +62,21 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
       )
     })
 
+    /**
+     * `seedFromPostgres`, reporting the drift it healed (members added / removed per set,
+     * capacity and heartbeat keys fixed; `MirrorDrift.ts`): the contract keys are read before and
+     * after, and Postgres once more. O(mirror) — for the periodic reseed sweep, not for the
+     * start-up or reconnect seeds.
+     */
+    const reconcile = Effect.fn("MirrorSeeder.reconcile")(function*() {
+      const before = yield* store.readState
+      const report = yield* seedFromPostgres()
+      const [after, truth] = yield* Effect.all([store.readState, postgres.seedRows], { concurrency: 2 })
+      const drift = mirrorDrift(before, after, truth)
+      yield* Effect.annotateCurrentSpan("seed.drift", driftTotal(drift))
+      return { ...report, drift } satisfies ReconcileReport
+    })
+
     /** A seed that logs instead of failing (background triggers). */
     const reseed = (trigger: string) =>
       seedFromPostgres().pipe(
@@ -75,7 +95,7 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
       return !(yield* store.isSeeded.pipe(Effect.orElseSucceed(() => true)))
     })
 
-    return { seedFromPostgres, reseed, seedOwed } as const
+    return { seedFromPostgres, reconcile, reseed, seedOwed } as const
   })
 }) {}
 

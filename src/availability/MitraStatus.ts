@@ -44,11 +44,15 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         )
       )
 
-    /** Marks the mitra offline in Postgres (in the caller's transaction); true if it was online. */
-    const offlineRow = (mitraId: string, reason: StatusReason, actor: string, at: Date) =>
+    /**
+     * Marks the mitra offline in Postgres (in the caller's transaction); true if it was online.
+     * With `heartbeatBefore`, only if its `last_heartbeat_at` is also older than that (or null).
+     */
+    const offlineRow = (mitraId: string, reason: StatusReason, actor: string, at: Date, heartbeatBefore?: Date) =>
       sql`
         UPDATE mitra_online_status SET is_online = false, updated_at = ${at}
         WHERE mitra_id = ${mitraId} AND is_online
+        ${heartbeatBefore === undefined ? sql`` : sql`AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ${heartbeatBefore})`}
         RETURNING mitra_id
       `.pipe(
         Effect.tap((rows) => rows.length > 0 ? audit(mitraId, "offline", reason, actor, at) : Effect.void),
@@ -98,6 +102,29 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
     )
 
     /**
+     * The auto-offline sweep's write: `setOffline` with reason `heartbeat_stale`, conditional on
+     * the row — still online, and its Postgres `last_heartbeat_at` older than `staleBefore` too
+     * (a mitra that went online again since the sweep read Valkey, or whose heartbeats reached
+     * Postgres while Valkey was unreachable, stays online). The mirror write and the sessions hook
+     * (live sessions rerouted) follow only when this call changed the row, so sweeps racing on
+     * several instances write one audit row and reroute once. True when it took the mitra offline.
+     */
+    const offlineIfStale = Effect.fn("MitraStatus.offlineIfStale")(
+      function*(mitraId: string, staleBefore: Date, actor: string) {
+        yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
+        const at = yield* now
+        const changed = yield* orDatabaseUnavailable(
+          sql.withTransaction(offlineRow(mitraId, "heartbeat_stale", actor, at, staleBefore))
+        )
+        yield* Effect.annotateCurrentSpan("mitra.went_offline", changed)
+        if (!changed) return false
+        yield* mirrorWrite("markOffline", store.markOffline(mitraId))
+        yield* rerouting.rerouteLiveSessionsOf(mitraId, "heartbeat_stale")
+        return true
+      }
+    )
+
+    /**
      * The mirror half, after the commit: `mitras:deactivated` (SADD + SREM online + DEL heartbeat,
      * or SREM), then, on deactivation, the sessions hook (offers withdrawn, live sessions rerouted).
      */
@@ -106,6 +133,6 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
       if (!isActive) yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated")
     })
 
-    return { setOnline, setOffline, mirrorActiveFlag } as const
+    return { setOnline, setOffline, offlineIfStale, mirrorActiveFlag } as const
   })
 }) {}

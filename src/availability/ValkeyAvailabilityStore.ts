@@ -18,6 +18,7 @@ import {
 } from "./AvailabilityStore.js"
 import { mirrorKeys } from "./MirrorKeys.js"
 import * as Scripts from "./ValkeyScripts.js"
+import { valkeyStaleOnline } from "./ValkeyStaleScan.js"
 
 /** Staged seed keys expire on their own if a seed dies half-way. */
 const stagingTtlSeconds = 120
@@ -229,6 +230,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
 
     countOnline: run(Scripts.countOnline, shared, []).pipe(Effect.map(Number)),
 
+    staleOnline: valkeyStaleOnline(client, keys),
 
     onlineHeartbeats: client.use("onlineHeartbeats", (redis) => redis.zrange(keys.heartbeatIndex, 0, -1, "WITHSCORES")).pipe(
       Effect.map((flat) => {
