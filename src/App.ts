@@ -1,6 +1,6 @@
 /**
  * The whole service as one layer, built in the start-up order of ARCHITECTURE.md section 3:
- * configuration → database → migrations → (timers, mirror seed) → HTTP listener.
+ * configuration → database → migrations → (timers, mirror seed) → sweeps forked → HTTP listener.
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
@@ -34,6 +34,7 @@ import { OpsHttpLive } from "./ops/OpsHttp.js"
 import { ReadinessCheck } from "./ops/ReadinessCheck.js"
 import { SessionRerouting } from "./sessions/SessionRerouting.js"
 import { SessionTimers } from "./sessions/SessionTimers.js"
+import { SweepsLive } from "./sweeps/SweepsLive.js"
 import { AppSettings } from "./settings/AppSettings.js"
 import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
@@ -84,9 +85,16 @@ export const StartupLive = Layer.mergeAll(
   MirrorReseedLive.pipe(Layer.provide(RestoreTimersThenSeedLive))
 ).pipe(Layer.provide(MigrationsLive))
 
+/**
+ * Start-up work, then the three background sweeps (auto-offline, heartbeat mirror, reseed;
+ * `src/sweeps`): their loops are forked once the seed is done, tick first one cadence later, and
+ * are interrupted on shutdown.
+ */
+export const BackgroundLive = SweepsLive.pipe(Layer.provideMerge(StartupLive))
+
 /** Given infrastructure and configuration: the running service. */
 export const ServerLive = HttpServerLive(ApiLive).pipe(
-  Layer.provide(StartupLive),
+  Layer.provide(BackgroundLive),
   Layer.provide(ServicesLive)
 )
 

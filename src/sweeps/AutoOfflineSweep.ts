@@ -1,0 +1,76 @@
+/**
+ * The auto-offline sweep (ARCHITECTURE.md section 3, `MITRA_AUTO_OFFLINE_SWEEP_SECONDS`): every
+ * online mitra whose heartbeat is missing or older than `heartbeat_stale_seconds` goes offline
+ * through the normal offline write, reason `heartbeat_stale` (audit row), and its live sessions
+ * are handed to the rerouting hook.
+ *
+ * Liveness comes from the mirror only (Valkey, or the in-memory store in one-instance mode). On
+ * any Valkey error the tick aborts — it never falls back to a Postgres scan, which during a Valkey
+ * hiccup would see every heartbeat since the last heartbeat-mirror copy as stale and mass-offline
+ * mitras that are fine.
+ *
+ * Several instances may run it at once, and mitras keep heartbeating while it runs:
+ * - each candidate is re-checked in the mirror just before it is offlined (a heartbeat that
+ *   arrived since the scan saves it);
+ * - the Postgres write is conditional (`WHERE is_online AND last_heartbeat_at < cutoff`, audit
+ *   only when a row changed): a mitra another instance offlined already, or that went online
+ *   again, or whose heartbeats reached Postgres while Valkey was unreachable, is left alone —
+ *   one audit row per offlining, no flapping;
+ * - each mitra's offline (Postgres, mirror, rerouting) runs uninterruptibly, so an abort or a
+ *   shutdown never leaves a mitra offline with its sessions not rerouted.
+ */
+import { Clock, Effect } from "effect"
+import { AvailabilitySettings } from "../availability/AvailabilitySettings.js"
+import { AvailabilityStore, type StaleMitra } from "../availability/AvailabilityStore.js"
+import { MitraStatus } from "../availability/MitraStatus.js"
+import type { SweepTick } from "./Sweep.js"
+
+/** The `actor` of the audit rows the sweep writes. */
+export const autoOfflineActor = "sweep:auto-offline"
+
+/** Mitras offlined at once (each is a re-check, a short transaction and a mirror write). */
+const concurrency = 4
+
+type Verdict = "offlined" | "fresh_on_recheck" | "unchanged"
+
+export class AutoOfflineSweep extends Effect.Service<AutoOfflineSweep>()("mitra/AutoOfflineSweep", {
+  effect: Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const status = yield* MitraStatus
+    const settings = yield* AvailabilitySettings
+
+    const offlineIfStillStale = (staleBefore: Date) => (mitra: StaleMitra) =>
+      Effect.gen(function*() {
+        const [still] = yield* store.staleOnline(staleBefore, [mitra.mitraId])
+        if (still === undefined) return "fresh_on_recheck" satisfies Verdict
+        const offlined = yield* status.offlineIfStale(mitra.mitraId, staleBefore, autoOfflineActor)
+        return offlined ? "offlined" as const : "unchanged" as const
+      }).pipe(Effect.uninterruptible)
+
+    /** One pass: scan the mirror, offline the stale. Fails (aborts) on the first Valkey or Postgres error. */
+    const tick = Effect.fn("AutoOfflineSweep.tick")(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const { heartbeatStaleSeconds } = yield* settings.current
+      const staleBefore = new Date(now - heartbeatStaleSeconds * 1000)
+      yield* Effect.annotateCurrentSpan({ "sweep.stale_before": staleBefore.toISOString(), "availability.source": store.kind })
+      const stale = yield* store.staleOnline(staleBefore)
+      const verdicts = yield* Effect.forEach(stale, offlineIfStillStale(staleBefore), { concurrency })
+      const count = (v: Verdict) => verdicts.filter((x) => x === v).length
+      const counts = {
+        stale: stale.length,
+        offlined: count("offlined"),
+        fresh_on_recheck: count("fresh_on_recheck"),
+        unchanged: count("unchanged")
+      }
+      return {
+        outcome: "completed",
+        counts,
+        summary: `${counts.offlined} mitra(s) offlined for a heartbeat older than ${staleBefore.toISOString()}` +
+          ` (${counts.stale} stale in the mirror, ${counts.fresh_on_recheck} fresh again on re-check,` +
+          ` ${counts.unchanged} already offline or fresh in Postgres)`
+      } satisfies SweepTick
+    })
+
+    return { tick } as const
+  })
+}) {}
