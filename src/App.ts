@@ -9,7 +9,7 @@ import { AuthenticationLive } from "./auth/Authentication.js"
 import { AuthHttpLive } from "./auth/AuthHttp.js"
 import { BootstrapAdminLive } from "./auth/BootstrapAdmin.js"
 import { Logins } from "./auth/Logins.js"
-import { ActivationMirrorLive } from "./availability/ActivationMirror.js"
+import { AccountMirrorLive } from "./availability/AccountMirror.js"
 import { AvailabilityHttpLive, DashboardHttpLive } from "./availability/AvailabilityHttp.js"
 import { AvailabilityServicesLive } from "./availability/AvailabilityLive.js"
 import { AvailabilityStoreLive } from "./availability/AvailabilityStoreLive.js"
@@ -52,8 +52,8 @@ export const IdentityServicesLive = Layer.mergeAll(
   CcUsers.Default
 ).pipe(
   // What follows a committed (de)activation: the availability mirror and the rerouting hook
-  // (see src/controlCenter/MitraActivationFollowUp.ts, src/availability/ActivationMirror.ts).
-  Layer.provide(ActivationMirrorLive)
+  // (see src/controlCenter/MitraAccountFollowUp.ts, src/availability/AccountMirror.ts).
+  Layer.provide(AccountMirrorLive)
 )
 
 /** The domain services the handlers call, and the authentication middleware. */

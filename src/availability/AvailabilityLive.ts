@@ -1,7 +1,7 @@
 /**
  * The availability services as one layer, over an `AvailabilityStore` (the live switch
  * `AvailabilityStoreLive`, or a test's in-memory / failing store) and the sessions hooks.
- * `ActivationMirrorLive` (the control center's post-commit follow-up) is wired in `src/App.ts`.
+ * `AccountMirrorLive` (the control center's post-commit follow-up) is wired in `src/App.ts`.
  */
 import { Layer } from "effect"
 import { MitraProfile } from "../mitra/MitraProfile.js"

@@ -7,7 +7,7 @@
  * `updateMitraStatus` (activate/deactivate) is `MitraAccounts.setActive` in the control center:
  * the one place that changes `is_active` (with the session revocation and the offline flip in
  * its transaction). Its post-commit follow-up is `mirrorActiveFlag` here, plugged in by
- * `ActivationMirror.ts`.
+ * `AccountMirror.ts`.
  *
  * Going online locks the mitra's row `FOR SHARE`; deactivation locks it `FOR UPDATE`; so the two
  * serialize and a deactivated mitra never ends up online.

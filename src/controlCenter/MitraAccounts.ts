@@ -9,7 +9,7 @@ import { hashPassword } from "../auth/Passwords.js"
 import { RefreshSessions } from "../auth/RefreshSessions.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { DuplicatePhone, MitraNotFound } from "./ControlCenterErrors.js"
-import { type MitraActivationChange, MitraActivationFollowUp } from "./MitraActivationFollowUp.js"
+import { type MitraActivationChange, MitraAccountFollowUp } from "./MitraAccountFollowUp.js"
 
 /** A mitra as the control center shows it. */
 export const Mitra = Schema.Struct({
@@ -77,7 +77,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const sessions = yield* RefreshSessions
-    const followUp = yield* MitraActivationFollowUp
+    const followUp = yield* MitraAccountFollowUp
 
     const notFound = (mitraId: string) => new MitraNotFound({ message: "No such mitra", mitraId })
 
@@ -157,6 +157,13 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
         return rows.length > 0
       })))
       if (!updated) return yield* notFound(mitraId)
+      if (fields.maxConcurrentSessions !== undefined) {
+        yield* followUp.afterMaxSessionsChange(mitraId).pipe(
+          Effect.catchAllDefect((defect) =>
+            Effect.logError("Capacity follow-up failed after commit; the reconciliation sweep will heal it", defect)
+          )
+        )
+      }
     })
 
     /**
@@ -164,7 +171,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
      * flip `mitras.is_active`; on deactivation also revoke every `auth_sessions` row of the mitra
      * (its refresh tokens die now; access tokens are refused by `MitraAuthentication`, which reads
      * `is_active`) and take it offline; write the audit events. Then, after the commit, the
-     * `MitraActivationFollowUp` (the Valkey mirror and rerouting of the availability part).
+     * `MitraAccountFollowUp` (the Valkey mirror and rerouting of the availability part).
      *
      * The row lock (`FOR UPDATE`) serialises concurrent activation changes of one mitra, and any
      * writer that locks the mitra row (`FOR SHARE`) before putting it online.
@@ -201,7 +208,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
         }
         return { ...unchanged, changed: true, wentOffline: offline.length > 0 }
       })))
-      yield* followUp.afterCommit(change).pipe(
+      yield* followUp.afterActivation(change).pipe(
         Effect.catchAllDefect((defect) =>
           Effect.logError("Mitra activation follow-up failed after commit; the reconciliation sweep will heal it", defect)
         )

@@ -18,7 +18,7 @@ import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { MirrorSeeder } from "../../src/availability/MirrorSeeder.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { PostgresAvailability } from "../../src/availability/PostgresAvailability.js"
-import { ActivationMirrorLive } from "../../src/availability/ActivationMirror.js"
+import { AccountMirrorLive } from "../../src/availability/AccountMirror.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { AvailabilityTestLive, insertSession, setSessionStatus, setSetting } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
@@ -64,7 +64,7 @@ const manualClock = (startMillis: number) => {
 const time = manualClock(Date.UTC(2026, 4, 25, 10, 0, 0))
 
 const PropertyLive = MitraAccounts.Default.pipe(
-  Layer.provide(ActivationMirrorLive),
+  Layer.provide(AccountMirrorLive),
   Layer.provideMerge(AvailabilityTestLive()),
   Layer.orDie
 )

@@ -1,6 +1,6 @@
 /**
  * The deactivation seam: `MitraAccounts.setActive` commits first, then hands the change to the
- * `MitraActivationFollowUp` (where the availability part mirrors it to Valkey and reroutes).
+ * `MitraAccountFollowUp` (where the availability part mirrors it to Valkey and reroutes).
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
@@ -8,7 +8,7 @@ import { Effect, Exit, Layer, Ref } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
-import { type MitraActivationChange, MitraActivationFollowUp } from "../../src/controlCenter/MitraActivationFollowUp.js"
+import { type MitraActivationChange, MitraAccountFollowUp } from "../../src/controlCenter/MitraAccountFollowUp.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestConfigLive } from "../support/TestConfig.js"
 import { TestDatabase, TestDatabaseLive } from "../support/TestDatabase.js"
@@ -35,16 +35,17 @@ const committedIsActive = (url: string, mitraId: string) =>
 /** A follow-up that records each change and what another session sees at that moment. */
 const recordingFollowUp = (observed: Ref.Ref<ReadonlyArray<Observed>>, behaviour: "record" | "die" = "record") =>
   Layer.effect(
-    MitraActivationFollowUp,
+    MitraAccountFollowUp,
     Effect.gen(function*() {
       const database = yield* TestDatabase
       return {
-        afterCommit: (change) =>
+        afterActivation: (change) =>
           Effect.gen(function*() {
             const isActive = yield* committedIsActive(database.url, change.mitraId)
             yield* Ref.update(observed, (all) => [...all, { change, committedIsActive: isActive }])
             if (behaviour === "die") return yield* Effect.die(new Error("Valkey mirror exploded"))
-          })
+          }),
+        afterMaxSessionsChange: () => Effect.void
       }
     })
   )
