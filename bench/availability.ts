@@ -411,7 +411,7 @@ const main = async () => {
     const service = await startService(valkey.url)
     let httpResults: Record<string, HttpResult>
     try {
-      const tokens = makeAccessTokens(new TextEncoder().encode(jwtSecret), Duration.hours(1))
+      const tokens = await Effect.runPromise(makeAccessTokens(new TextEncoder().encode(jwtSecret), Duration.hours(1)))
       const ids = (await mitraIds(client, sizes[sizes.length - 1]!)).filter((_, k) => (k + 1) % 10 !== 0).slice(0, 2_000)
       const bearer = await Effect.runPromise(Effect.forEach(ids, (id) => tokens.issue("mitra", id)))
       const token = (i: number) => bearer[i % bearer.length]!.accessToken
