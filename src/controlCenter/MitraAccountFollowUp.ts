@@ -14,8 +14,8 @@
  * mirror step can re-assert the state and heal drift. Implementations must not fail (log and
  * count instead); a defect is caught and logged by the caller, since the change is already durable.
  *
- * The availability part provides its implementation in place of `none` in `ServicesLive`
- * (`src/App.ts`); nothing else has to change.
+ * The service uses the availability part's implementation (`AccountMirrorLive`, provided to
+ * `IdentityServicesLive` in `src/App.ts`); `none` serves tests of the control center alone.
  */
 import { Context, Effect, Layer } from "effect"
 
