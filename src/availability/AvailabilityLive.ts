@@ -9,6 +9,7 @@ import { Availability } from "./Availability.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
 import { Capacity } from "./Capacity.js"
 import { Heartbeat } from "./Heartbeat.js"
+import { MirrorRepair } from "./MirrorRepair.js"
 import { MirrorSeeder } from "./MirrorSeeder.js"
 import { MitraStatus } from "./MitraStatus.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
@@ -22,5 +23,7 @@ export const AvailabilityServicesLive = Layer.mergeAll(
 ).pipe(
   Layer.provideMerge(MitraStatus.Default),
   Layer.provideMerge(PostgresAvailability.Default),
-  Layer.provideMerge(AvailabilitySettings.layer)
+  Layer.provideMerge(AvailabilitySettings.layer),
+  // One instance: the writers ask it for a reseed, the seeder takes the request.
+  Layer.provideMerge(MirrorRepair.Default)
 )

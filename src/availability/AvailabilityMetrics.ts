@@ -6,6 +6,7 @@
  */
 import { Clock, Effect, Metric } from "effect"
 import type { ValkeyError } from "../valkey/ValkeyError.js"
+import type { MirrorRepair } from "./MirrorRepair.js"
 
 export const availabilityFallbacks = Metric.counter("availability_fallback_total", {
   description: "Availability operations answered by Postgres because the Valkey mirror failed",
@@ -13,7 +14,7 @@ export const availabilityFallbacks = Metric.counter("availability_fallback_total
 })
 
 export const valkeyWriteFailures = Metric.counter("valkey_write_failures_total", {
-  description: "Best-effort mirror writes that failed after Postgres committed (healed by the next reseed)",
+  description: "Best-effort writes to Valkey that failed (a mirror write after its Postgres commit asks for a prompt reseed)",
   incremental: true
 })
 
@@ -69,17 +70,22 @@ export const reportFallback = (operation: string, error: ValkeyError) =>
     throttledWarning(`fallback:${operation}`, `Availability ${operation}: Valkey failed, answering from Postgres`, error)
   ], { discard: true })
 
-/** A mirror write (after its Postgres commit, if any) failed: logged and counted, never the request's failure. */
-export const reportWriteFailure = (operation: string, error: ValkeyError) =>
+/** A Valkey write (after its Postgres commit, if any) failed: logged and counted, never the request's failure. */
+export const reportWriteFailure = (operation: string, error: ValkeyError, consequence = "skipped") =>
   Effect.all([
     Metric.increment(counterFor(valkeyWriteFailures, `write|${operation}`, [["operation", operation]])),
     Effect.annotateCurrentSpan({ "valkey.write_failed": true }),
-    throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed and was skipped (the next reseed heals the mirror)`, error)
+    throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed and was ${consequence}`, error)
   ], { discard: true })
 
-/** Runs a best-effort mirror write. */
-export const mirrorWrite = <E extends ValkeyError>(operation: string, write: Effect.Effect<void, E>) =>
-  Effect.catchAll(write, (error) => reportWriteFailure(operation, error))
+/**
+ * Runs a best-effort mirror write after its Postgres commit. A failure is reported and asks
+ * `repair` for a prompt reseed (`MirrorRepair`): the mirror is wrong until then (a mitra that
+ * went online unseen, a deactivated one still listed), and the periodic reseed is minutes away.
+ */
+export const mirrorWrite = <E extends ValkeyError>(repair: MirrorRepair, operation: string, write: Effect.Effect<void, E>) =>
+  Effect.catchAll(write, (error) =>
+    Effect.zipRight(reportWriteFailure(operation, error, "skipped (a reseed is requested to heal the mirror)"), repair.request))
 
 /** Reads a counter's current value (for tests and reports). */
 export const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string, string> = {}) =>

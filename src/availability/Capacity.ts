@@ -7,12 +7,14 @@
 import { Effect, Option } from "effect"
 import { mirrorWrite } from "./AvailabilityMetrics.js"
 import { AvailabilityStore } from "./AvailabilityStore.js"
+import { MirrorRepair } from "./MirrorRepair.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
 
 export class Capacity extends Effect.Service<Capacity>()("mitra/Capacity", {
   effect: Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const postgres = yield* PostgresAvailability
+    const repair = yield* MirrorRepair
 
     /**
      * Counts the mitra's live sessions (and reads its own maximum) and mirrors them. Also the step
@@ -22,7 +24,7 @@ export class Capacity extends Effect.Service<Capacity>()("mitra/Capacity", {
       yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
       const capacity = yield* postgres.capacityOf(mitraId)
       if (Option.isSome(capacity)) {
-        yield* mirrorWrite("setCapacity", store.setCapacity(mitraId, capacity.value))
+        yield* mirrorWrite(repair, "setCapacity", store.setCapacity(mitraId, capacity.value))
         yield* Effect.annotateCurrentSpan("mitra.live_sessions", capacity.value.liveSessions)
       }
       return capacity

@@ -1,18 +1,20 @@
 /**
  * Seeding: the whole mirror rebuilt from Postgres. Runs at start-up (after the session timers are
  * restored, before the listener binds), again on every Valkey `ready` (first connect, reconnect,
- * restart), and whenever the mirror is found unseeded (an empty server after a restart) or a seed
- * failed — checked every second while Valkey is reachable.
+ * restart), and whenever the mirror is found unseeded (an empty server after a restart), a seed
+ * failed, or a mirror write failed after its Postgres commit (`MirrorRepair`) — checked every
+ * second while Valkey is reachable.
  *
  * The store swaps the new state in atomically (readers never see an empty or half-built set) and
  * keeps any Valkey heartbeat fresher than Postgres's (docs/availability.md, "Seeding").
  */
-import { Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
+import { Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import { throttledWarning } from "./AvailabilityMetrics.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
 import { AvailabilityStore, type SeedInput } from "./AvailabilityStore.js"
 import { driftTotal, type MirrorDrift, mirrorDrift } from "./MirrorDrift.js"
+import { MirrorRepair } from "./MirrorRepair.js"
 import { PostgresAvailability } from "./PostgresAvailability.js"
 
 export interface SeedReport {
@@ -34,8 +36,8 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
     const postgres = yield* PostgresAvailability
     const settings = yield* AvailabilitySettings
     const oneAtATime = yield* Effect.makeSemaphore(1)
-    /** Set when a seed failed: the next check retries. */
-    const pending = yield* Ref.make(false)
+    /** Reseed requests: a failed mirror write asks, a failed seed asks again; the next check retries. */
+    const repair = yield* MirrorRepair
 
     /** Rebuilds the mirror from Postgres. */
     const seedFromPostgres = Effect.fn("MirrorSeeder.seedFromPostgres")(function*() {
@@ -47,6 +49,8 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
         } satisfies SeedInput
       })
       const run = Effect.gen(function*() {
+        // Taken before Postgres is read: a write that fails from here on asks for the next seed.
+        yield* repair.take
         const { mitras } = yield* store.replaceAll(readTruth)
         const report: SeedReport = {
           mitras: mitras.length,
@@ -56,10 +60,7 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
         yield* Effect.annotateCurrentSpan({ "seed.mitras": report.mitras, "seed.online": report.online })
         return report
       })
-      return yield* oneAtATime.withPermits(1)(run).pipe(
-        Effect.tap(() => Ref.set(pending, false)),
-        Effect.tapError(() => Ref.set(pending, true))
-      )
+      return yield* oneAtATime.withPermits(1)(run).pipe(Effect.tapError(() => repair.request))
     })
 
     /**
@@ -89,9 +90,9 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
         Effect.asVoid
       )
 
-    /** Whether a seed is owed: one failed, or the mirror says it was never seeded. */
+    /** Whether a seed is owed: one failed, a mirror write was lost, or the mirror says it was never seeded. */
     const seedOwed = Effect.gen(function*() {
-      if (yield* Ref.get(pending)) return true
+      if (yield* repair.isRequested) return true
       return !(yield* store.isSeeded.pipe(Effect.orElseSucceed(() => true)))
     })
 
@@ -120,7 +121,7 @@ export const MirrorReseedLive = Layer.scopedDiscard(
       Effect.forkScoped
     )
     const catchUp = Effect.gen(function*() {
-      if ((yield* client.isReady) && (yield* seeder.seedOwed)) yield* seeder.reseed("mirror found unseeded")
+      if ((yield* client.isReady) && (yield* seeder.seedOwed)) yield* seeder.reseed("mirror found unseeded or a repair requested")
     })
     yield* catchUp.pipe(Effect.repeat(Schedule.spaced(unseededCheckInterval)), Effect.forkScoped)
   })

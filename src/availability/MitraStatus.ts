@@ -2,7 +2,7 @@
  * The mitra status writes (ARCHITECTURE.md section 3): online and offline, and the mirror step of
  * (de)activation. Postgres first — the row change and its `mitra_status_events` audit row in one
  * transaction — then the mirror, best effort: a Valkey error is logged and counted and never
- * fails the request (the next reseed heals it).
+ * fails the request (it asks `MirrorRepair` for a prompt reseed, which heals it).
  *
  * `updateMitraStatus` (activate/deactivate) is `MitraAccounts.setActive` in the control center:
  * the one place that changes `is_active` (with the session revocation and the offline flip in
@@ -20,6 +20,7 @@ import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
 import { SessionRerouting } from "../sessions/SessionRerouting.js"
 import { mirrorWrite } from "./AvailabilityMetrics.js"
 import { AvailabilityStore, type MitraCapacity } from "./AvailabilityStore.js"
+import { MirrorRepair } from "./MirrorRepair.js"
 
 export type StatusEvent = "online" | "offline" | "deactivated" | "reactivated"
 export type StatusReason = "manual" | "heartbeat_stale" | "deactivated" | "admin"
@@ -29,6 +30,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
     const sql = yield* SqlClient.SqlClient
     const store = yield* AvailabilityStore
     const rerouting = yield* SessionRerouting
+    const repair = yield* MirrorRepair
 
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -86,7 +88,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         `
         return { liveSessions: live?.n ?? 0, maxConcurrentSessions: mitra.maxConcurrentSessions } satisfies MitraCapacity
       })))
-      yield* mirrorWrite("markOnline", store.markOnline(mitraId, at, capacity))
+      yield* mirrorWrite(repair, "markOnline", store.markOnline(mitraId, at, capacity))
       return { isOnline: true as const }
     })
 
@@ -96,7 +98,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
         const at = yield* now
         yield* orDatabaseUnavailable(sql.withTransaction(offlineRow(mitraId, reason, actor, at)))
-        yield* mirrorWrite("markOffline", store.markOffline(mitraId))
+        yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
         return { isOnline: false as const }
       }
     )
@@ -118,7 +120,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         )
         yield* Effect.annotateCurrentSpan("mitra.went_offline", changed)
         if (!changed) return false
-        yield* mirrorWrite("markOffline", store.markOffline(mitraId))
+        yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
         yield* rerouting.rerouteLiveSessionsOf(mitraId, "heartbeat_stale")
         return true
       }
@@ -129,7 +131,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
      * or SREM), then, on deactivation, the sessions hook (offers withdrawn, live sessions rerouted).
      */
     const mirrorActiveFlag = Effect.fn("MitraStatus.mirrorActiveFlag")(function*(mitraId: string, isActive: boolean) {
-      yield* mirrorWrite("setDeactivated", store.setDeactivated(mitraId, !isActive))
+      yield* mirrorWrite(repair, "setDeactivated", store.setDeactivated(mitraId, !isActive))
       if (!isActive) yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated")
     })
 

@@ -1,0 +1,94 @@
+/**
+ * A mirror write that fails after its Postgres commit asks for a prompt reseed (`MirrorRepair`):
+ * over a Valkey store whose `markOnline` / `setDeactivated` fails once, the mirror catches up
+ * through the seeder's catch-up loop (`MirrorReseedLive`, every second) — no reseed sweep runs
+ * here, so without the request the mirror would stay wrong.
+ */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option, Ref } from "effect"
+import { counterValue, valkeyWriteFailures } from "../../src/availability/AvailabilityMetrics.js"
+import { AvailabilityStore, type AvailabilityStoreShape } from "../../src/availability/AvailabilityStore.js"
+import { MirrorRepair } from "../../src/availability/MirrorRepair.js"
+import { MirrorReseedLive } from "../../src/availability/MirrorSeeder.js"
+import { MitraStatus } from "../../src/availability/MitraStatus.js"
+import { makeValkeyAvailabilityStore } from "../../src/availability/ValkeyAvailabilityStore.js"
+import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
+import { ValkeyError } from "../../src/valkey/ValkeyError.js"
+import { availabilityInfrastructure, availabilityServices, seedMirror } from "../support/availability.js"
+import { createMitra } from "../support/fixtures.js"
+
+/** The Valkey store, with `operation`'s first call failing (a blip after the Postgres commit). */
+const failingOnce = (operation: "markOnline" | "setDeactivated") =>
+  Layer.effect(
+    AvailabilityStore,
+    Effect.gen(function*() {
+      const connection = yield* ValkeyConnection
+      if (Option.isNone(connection.client)) return yield* Effect.dieMessage("these tests need a Valkey connection")
+      const base = makeValkeyAvailabilityStore(connection.client.value, connection.keyPrefix)
+      const failed = yield* Ref.make(false)
+      const once = <A>(write: Effect.Effect<A, ValkeyError>) =>
+        Effect.flatMap(Ref.getAndSet(failed, true), (done) =>
+          done ? write : Effect.fail(new ValkeyError({ message: `simulated ${operation} failure` })))
+      const store: AvailabilityStoreShape = operation === "markOnline"
+        ? { ...base, markOnline: (...args) => once(base.markOnline(...args)) }
+        : { ...base, setDeactivated: (...args) => once(base.setDeactivated(...args)) }
+      return store
+    })
+  )
+
+const TestLive = (operation: "markOnline" | "setDeactivated") =>
+  availabilityServices(failingOnce(operation)).pipe(Layer.provideMerge(availabilityInfrastructure()), Layer.orDie)
+
+/** Waits in real time (up to 10 s) until `check` holds on the mirror's state. */
+const awaitMirror = (check: (state: { online: ReadonlyArray<string>; deactivated: ReadonlyArray<string> }) => boolean) =>
+  Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const deadline = Date.now() + 10_000
+    while (!check(yield* store.readState.pipe(Effect.orDie))) {
+      if (Date.now() > deadline) return yield* Effect.dieMessage("the mirror did not catch up")
+      yield* Effect.sleep(50)
+    }
+  })
+
+describe("a failed mirror write asks for a prompt reseed", () => {
+  it.scopedLive("setOnline whose markOnline fails: the mirror learns the mitra is online without the reseed sweep", () =>
+    Effect.gen(function*() {
+      const status = yield* MitraStatus
+      const store = yield* AvailabilityStore
+      const repair = yield* MirrorRepair
+      const mitra = yield* createMitra()
+      yield* seedMirror
+      yield* Layer.build(MirrorReseedLive)
+
+      const failuresBefore = yield* counterValue(valkeyWriteFailures, { operation: "markOnline" })
+      expect(yield* status.setOnline(mitra.id, "mitra:test")).toEqual({ isOnline: true })
+      // The write really failed.
+      expect(yield* counterValue(valkeyWriteFailures, { operation: "markOnline" })).toBe(failuresBefore + 1)
+
+      yield* awaitMirror((state) => state.online.includes(mitra.id))
+      const state = yield* store.readState.pipe(Effect.orDie)
+      expect(state.heartbeat[mitra.id]).toBeDefined()
+      expect(yield* repair.isRequested).toBe(false)
+    }).pipe(Effect.provide(TestLive("markOnline"))))
+
+  it.scopedLive("a deactivation whose setDeactivated fails: the mirror gains the flag and drops the mitra from online", () =>
+    Effect.gen(function*() {
+      const status = yield* MitraStatus
+      const store = yield* AvailabilityStore
+      const sql = yield* SqlClient.SqlClient
+      const mitra = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date() })
+      yield* seedMirror
+      expect((yield* store.readState.pipe(Effect.orDie)).online).toContain(mitra.id)
+      yield* Layer.build(MirrorReseedLive)
+
+      // The control center's transaction (is_active off, offline), then the follow-up's mirror step.
+      yield* sql`UPDATE mitras SET is_active = false WHERE id = ${mitra.id}`.pipe(Effect.orDie)
+      yield* sql`UPDATE mitra_online_status SET is_online = false WHERE mitra_id = ${mitra.id}`.pipe(Effect.orDie)
+      const failuresBefore = yield* counterValue(valkeyWriteFailures, { operation: "setDeactivated" })
+      yield* status.mirrorActiveFlag(mitra.id, false)
+      expect(yield* counterValue(valkeyWriteFailures, { operation: "setDeactivated" })).toBe(failuresBefore + 1)
+
+      yield* awaitMirror((state) => state.deactivated.includes(mitra.id) && !state.online.includes(mitra.id))
+    }).pipe(Effect.provide(TestLive("setDeactivated"))))
+})
