@@ -92,6 +92,8 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
     markOnline: (mitraId, at, capacity) =>
       Effect.sync(() => {
+        // A late write after a deactivation does not bring the mitra back (as the Valkey script).
+        if (state.deactivated.has(mitraId)) return
         noteStatus(mitraId)
         noteCapacity(mitraId)
         state.online.add(mitraId)

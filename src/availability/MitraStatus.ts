@@ -110,15 +110,22 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
      * Postgres while Valkey was unreachable, stays online). The mirror write and the sessions hook
      * (live sessions rerouted) follow only when this call changed the row, so sweeps racing on
      * several instances write one audit row and reroute once. True when it took the mitra offline.
+     * When the row was offline already, the mirror (which the sweep found online) is told so too.
      */
     const offlineIfStale = Effect.fn("MitraStatus.offlineIfStale")(
       function*(mitraId: string, staleBefore: Date, actor: string) {
         yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
         const at = yield* now
-        const changed = yield* orDatabaseUnavailable(
-          sql.withTransaction(offlineRow(mitraId, "heartbeat_stale", actor, at, staleBefore))
-        )
+        const outcome = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+          if (yield* offlineRow(mitraId, "heartbeat_stale", actor, at, staleBefore)) return "changed" as const
+          const [row] = yield* sql<{ isOnline: boolean }>`SELECT is_online FROM mitra_online_status WHERE mitra_id = ${mitraId}`
+          return row?.isOnline === true ? "online_in_postgres" as const : "offline_in_postgres" as const
+        })))
+        const changed = outcome === "changed"
         yield* Effect.annotateCurrentSpan("mitra.went_offline", changed)
+        // Already offline in Postgres but online in the mirror (the sweep read it there): a lost
+        // or late mirror write. Mirror the offline; nothing else (no audit row, no rerouting).
+        if (outcome === "offline_in_postgres") yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
         if (!changed) return false
         yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
         yield* rerouting.rerouteLiveSessionsOf(mitraId, "heartbeat_stale")

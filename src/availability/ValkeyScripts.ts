@@ -119,9 +119,14 @@ const script = (name: string, body: string): LuaScript => {
   return { name, lua, sha: createHash("sha1").update(lua).digest("hex") }
 }
 
-/** ARGV: id, iso, ms, liveSessions, maxSessions ('' = default). */
+/**
+ * ARGV: id, iso, ms, liveSessions, maxSessions ('' = default). A no-op (returns 0) for a member
+ * of the deactivated set: a late `markOnline` landing after a deactivation's `setDeactivated`
+ * must not bring the mitra back online.
+ */
 export const markOnline = script("markOnline", `
 local id, iso, ms = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('SISMEMBER', DEACTIVATED, id) == 1 then return 0 end
 noteDirtyStatus(id)
 noteDirtyCapacity(id, ARGV[4])
 redis.call('SADD', ONLINE, id)

@@ -113,6 +113,23 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([a])
   }))
 
+  test("a late markOnline after a deactivation is a no-op: the mitra stays out of online, unheard", Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const [a] = ids(1)
+    yield* store.markOnline(a!, at(0), free)
+    yield* store.setDeactivated(a!, true)
+    // The setOnline that committed before the deactivation, its mirror write landing after.
+    yield* store.markOnline(a!, at(1), free)
+    const state = yield* store.readState
+    expect(state.deactivated).toEqual([a])
+    expect(state.online).toEqual([])
+    expect(state.heartbeat[a!]).toBeUndefined()
+    expect(yield* store.findAvailable(query(at(-60)))).toEqual([])
+    expect(yield* store.countOnline).toBe(0)
+    expect(yield* store.isReachable(a!, at(-60))).toBe(false)
+    expect(yield* store.recordHeartbeat(a!, at(2))).toBe("deactivated")
+  }))
+
   test("offline: out of the set, heartbeat key gone; a late heartbeat does not bring it back", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)

@@ -3,7 +3,8 @@
  * Valkey (each test its own database and key prefix): stale mitras go offline after one cadence
  * through the normal offline write (audit row, mirror, rerouting hook); fresh ones never do; with
  * the failing Valkey layer nobody goes offline and Postgres is unchanged; a heartbeat that
- * arrives after the scan, or that reached Postgres during a Valkey hiccup, saves its mitra; the
+ * arrives after the scan, or that reached Postgres during a Valkey hiccup, saves its mitra; a
+ * mitra already offline in Postgres is taken out of the mirror (nothing else); the
  * in-memory store is the liveness source in in-memory mode; two instances at once end as one.
  */
 import { SqlClient } from "@effect/sql"
@@ -173,6 +174,23 @@ describe("auto-offline sweep", () => {
       expect(yield* itemsOf("auto_offline", "unchanged")).toBe(unchanged + 1)
       // The mirror is left alone too (the next reseed takes the fresher time).
       expect((yield* mirrorOf([mitra.id])).online).toEqual([mitra.id])
+    }).pipe(Effect.provide(SweepTestLive())))
+
+  it.scoped("offline in Postgres but online (stale) in the mirror: the mirror is told, with no audit row and no rerouting", () =>
+    Effect.gen(function*() {
+      const t0 = yield* startClockAtRealTime
+      const mitra = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date(t0 - 90_000) })
+      yield* seedMirror
+      // The mitra went offline; that write's mirror step was lost (or landed before a late markOnline).
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`UPDATE mitra_online_status SET is_online = false WHERE mitra_id = ${mitra.id}`
+      const unchanged = yield* itemsOf("auto_offline", "unchanged")
+      yield* startLoop
+      yield* advanceAndAwait("auto_offline", cadence)
+      expect(yield* itemsOf("auto_offline", "unchanged")).toBe(unchanged + 1)
+      expect(yield* staleEventsOf([mitra.id])).toEqual([])
+      expect(yield* Ref.get(yield* ReroutedMitras)).toEqual([])
+      expect(yield* mirrorOf([mitra.id])).toEqual({ online: [], heartbeats: [] })
     }).pipe(Effect.provide(SweepTestLive())))
 
   it.scoped("a heartbeat that arrives after the scan, before the offline, saves its mitra (re-checked just before the write)", () => {
