@@ -15,14 +15,15 @@ export const CcUsersHttpLive = HttpApiBuilder.group(Api, "ccUsers", (handlers) =
           Effect.map((items) => ({ items }))
         ))
       .handle("create", ({ payload }) =>
-        requirePermission("control_center_users", "create").pipe(
-          Effect.zipRight(users.create(payload)),
-          Effect.map((user) => ({ user }))
-        ))
+        Effect.gen(function*() {
+          yield* requirePermission("control_center_users", "create")
+          const actor = yield* CurrentCcUser
+          return { user: yield* users.create(payload, actor.permissions) }
+        }))
       .handle("update", ({ path, payload }) =>
         Effect.gen(function*() {
           yield* requirePermission("control_center_users", "update")
           const actor = yield* CurrentCcUser
-          return { user: yield* users.update(path.id, payload, actor.id) }
+          return { user: yield* users.update(path.id, payload, actor) }
         }))
   }))

@@ -1,8 +1,10 @@
 /** Control-center roles: a name and the permissions it grants (validated against the catalog). */
 import { SqlClient } from "@effect/sql"
 import { Effect, Schema } from "effect"
+import type { Permissions } from "../auth/Principals.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { DuplicateRoleName } from "./ControlCenterErrors.js"
+import { requireCanGrant } from "./Grants.js"
 
 export const Role = Schema.Struct({
   id: Schema.UUID,
@@ -26,9 +28,13 @@ export class Roles extends Effect.Service<Roles>()("mitra/Roles", {
       )
     })
 
-    /** `permissions` must already be validated (`PermissionsInput`). */
+    /**
+     * `permissions` must already be validated (`PermissionsInput`). The actor (`actorPermissions`)
+     * must hold every one of them (403 otherwise): nobody writes a role granting more than it has.
+     */
     const create = Effect.fn("Roles.create")(
-      function*(name: string, permissions: Readonly<Record<string, ReadonlyArray<string>>>) {
+      function*(name: string, permissions: Permissions, actorPermissions: Permissions) {
+        yield* requireCanGrant(actorPermissions, permissions, `role "${name}"`)
         const rows = yield* orDatabaseUnavailable(sql`
           INSERT INTO roles (name, permissions) VALUES (${name}, ${JSON.stringify(permissions)}::jsonb)
           ON CONFLICT (name) DO NOTHING

@@ -1,6 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { requirePermission } from "../auth/Authentication.js"
+import { CurrentCcUser } from "../auth/Principals.js"
 import { Api } from "../http/Api.js"
 import { Roles } from "./Roles.js"
 
@@ -14,8 +15,9 @@ export const RolesHttpLive = HttpApiBuilder.group(Api, "roles", (handlers) =>
           Effect.map((items) => ({ items }))
         ))
       .handle("create", ({ payload }) =>
-        requirePermission("roles", "create").pipe(
-          Effect.zipRight(roles.create(payload.name, payload.permissions)),
-          Effect.map((role) => ({ role }))
-        ))
+        Effect.gen(function*() {
+          yield* requirePermission("roles", "create")
+          const actor = yield* CurrentCcUser
+          return { role: yield* roles.create(payload.name, payload.permissions, actor.permissions) }
+        }))
   }))

@@ -21,7 +21,10 @@ interface Route {
   /** As in the API definition (`:id` for path parameters). */
   readonly path: string
   readonly permission: readonly [resource: string, action: string]
-  /** A request that would succeed with the permission. */
+  /**
+   * A request that would succeed with the permission. `roleId` is a role holding only
+   * `control_center_users:create`, so the route's permission alone may grant it.
+   */
   readonly request: (ids: { readonly mitraId: string; readonly userId: string; readonly roleId: string }) => {
     readonly url: string
     readonly json?: unknown
@@ -63,7 +66,8 @@ const routes: ReadonlyArray<Route> = [
     method: "POST",
     path: "/internal/roles",
     permission: ["roles", "create"],
-    request: () => ({ url: "/internal/roles", json: { name: `role-${Math.random()}`, permissions: { mitra: ["read"] } } })
+    // Only permissions the caller holds itself can go into a new role (see grants.test.ts).
+    request: () => ({ url: "/internal/roles", json: { name: `role-${Math.random()}`, permissions: { roles: ["create"] } } })
   },
   {
     method: "GET",
@@ -136,7 +140,8 @@ const tokenFor = (permissions: Record<string, ReadonlyArray<string>>) =>
 const fixtureIds = Effect.gen(function*() {
   const mitra = yield* createMitra()
   const user = yield* createCcUser()
-  return { mitraId: mitra.id, userId: user.id, roleId: user.roleId }
+  const grantable = yield* createCcUser({ permissions: { control_center_users: ["create"] } })
+  return { mitraId: mitra.id, userId: user.id, roleId: grantable.roleId }
 })
 
 layer(TestApp(), { excludeTestServices: true })("permissions on /internal", (it) => {
