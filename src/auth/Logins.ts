@@ -13,7 +13,7 @@ import { AccessTokens } from "./AccessTokens.js"
 import { Forbidden, Unauthorized } from "./AuthErrors.js"
 import { unmatchableHash, verifyPassword } from "./Passwords.js"
 import type { SubjectKind } from "./Principals.js"
-import { invalidRefreshToken, RefreshSessions } from "./RefreshSessions.js"
+import { RefreshSessions } from "./RefreshSessions.js"
 
 export interface TokenPair {
   readonly accessToken: string
@@ -80,23 +80,23 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       return { customerId, ...(yield* issuePair("customer", customerId)) }
     })
 
-    /** May this subject still hold a session? Deactivation revokes sessions already; this is the backstop. */
+    /**
+     * May this subject still hold a session? Deactivation revokes sessions already; this is the
+     * backstop. Runs inside the rotation's transaction (`RefreshSessions.rotate`).
+     */
     const maySignIn = (kind: SubjectKind, subjectId: string) =>
-      orDatabaseUnavailable(
-        kind === "mitra"
-          ? sql`SELECT 1 FROM mitras WHERE id = ${subjectId} AND is_active`
-          : kind === "cc_user"
-          ? sql`SELECT 1 FROM control_center_users WHERE id = ${subjectId} AND is_active`
-          : sql`SELECT 1 FROM customers WHERE id = ${subjectId}`
-      ).pipe(Effect.map((rows) => rows.length > 0))
+      (kind === "mitra"
+        ? sql`SELECT 1 FROM mitras WHERE id = ${subjectId} AND is_active`
+        : kind === "cc_user"
+        ? sql`SELECT 1 FROM control_center_users WHERE id = ${subjectId} AND is_active`
+        : sql`SELECT 1 FROM customers WHERE id = ${subjectId}`).pipe(Effect.map((rows) => rows.length > 0))
 
-    /** Rotates the refresh token and issues a fresh access token for the same subject. */
+    /**
+     * Rotates the refresh token and issues a fresh access token for the same subject. The subject
+     * check and the rotation commit together: a failure of either leaves the presented token usable.
+     */
     const refresh = Effect.fn("Logins.refresh")(function*(refreshToken: string) {
-      const session = yield* sessions.rotate(refreshToken)
-      if (!(yield* maySignIn(session.kind, session.subjectId))) {
-        yield* sessions.revokeSession(session.sessionId, "subject_inactive")
-        return yield* invalidRefreshToken
-      }
+      const session = yield* sessions.rotate(refreshToken, maySignIn)
       const { accessToken, expiresIn } = yield* accessTokens.issue(session.kind, session.subjectId)
       return { accessToken, refreshToken: session.refreshToken, expiresIn } satisfies TokenPair
     })

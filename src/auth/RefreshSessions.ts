@@ -7,7 +7,7 @@
  * Tokens are 256 random bits (base64url). A plain hash is enough for storage: unlike a password, a
  * random 256-bit value cannot be guessed from its hash, so no slow KDF is needed.
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type SqlError } from "@effect/sql"
 import { Duration, Effect } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { AppConfig } from "../config/AppConfig.js"
@@ -63,8 +63,16 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
      * The rotation is one conditional UPDATE, so two refreshes racing with one token cannot both
      * win: the loser finds the token among the rotated ones and revokes the session, as for any
      * replay.
+     *
+     * `stillAllowed` (may the session's subject still sign in?) runs inside the same transaction,
+     * after the UPDATE has locked the session row. If it says no, the session is revoked
+     * (`subject_inactive`) and the answer is 401; if it fails (Postgres down), nothing commits, so
+     * the presented token stays current and the client's retry is not mistaken for a replay.
      */
-    const rotate = Effect.fn("RefreshSessions.rotate")(function*(refreshToken: string) {
+    const rotate = Effect.fn("RefreshSessions.rotate")(function*(
+      refreshToken: string,
+      stillAllowed: (kind: SubjectKind, subjectId: string) => Effect.Effect<boolean, SqlError.SqlError>
+    ) {
       const presented = hashRefreshToken(refreshToken)
       const next = newRefreshToken()
       const outcome = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
@@ -78,6 +86,12 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
           yield* sql`
             INSERT INTO auth_session_rotated_tokens (refresh_token_hash, session_id) VALUES (${presented}, ${rotated.id})
           `
+          if (!(yield* stillAllowed(rotated.subjectKind, rotated.subjectId))) {
+            yield* sql`
+              UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'subject_inactive' WHERE id = ${rotated.id}
+            `
+            return { _tag: "SubjectInactive" } as const
+          }
           return { _tag: "Rotated", session: rotated } as const
         }
         const reused = yield* sql<{ id: string }>`
