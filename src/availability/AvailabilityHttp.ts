@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
+import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { requirePermission } from "../auth/Authentication.js"
 import { Api } from "../http/Api.js"
@@ -9,9 +9,10 @@ import { Beacon, Dashboard } from "./AvailabilityApi.js"
 export const AvailabilityHttpLive = HttpApiBuilder.group(Api, "availability", (handlers) =>
   Effect.map(Availability, (availability) =>
     handlers.handle("beacon", () =>
-      // Polled by every customer app: no per-request log line.
-      HttpMiddleware.withLoggerDisabled(
-        Effect.map(availability.countAvailableMitrasFromCache(), (snapshot) => new Beacon(snapshot))
+      // Polled by every customer app: untraced (`untracedUrls` drops only the server span; the
+      // service's own spans would otherwise be exported per request).
+      Effect.map(availability.countAvailableMitrasFromCache(), (snapshot) => new Beacon(snapshot)).pipe(
+        Effect.withTracerEnabled(false)
       ))))
 
 export const DashboardHttpLive = HttpApiBuilder.group(Api, "dashboard", (handlers) =>
