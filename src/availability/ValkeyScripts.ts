@@ -114,10 +114,15 @@ export interface LuaScript {
   readonly sha: string
 }
 
-const script = (name: string, body: string): LuaScript => {
-  const lua = `${prelude}\n${body}`
-  return { name, lua, sha: createHash("sha1").update(lua).digest("hex") }
-}
+/** A script as sent: its text and the SHA1 that EVALSHA names it by. */
+export const luaScript = (name: string, lua: string): LuaScript => ({
+  name,
+  lua,
+  sha: createHash("sha1").update(lua).digest("hex")
+})
+
+/** A script on this file's key layout (the prelude's KEYS and helpers). */
+const script = (name: string, body: string): LuaScript => luaScript(name, `${prelude}\n${body}`)
 
 /**
  * ARGV: id, iso, ms, liveSessions, maxSessions ('' = default). A no-op (returns 0) for a member

@@ -12,18 +12,17 @@
  * from the whole online set otherwise (some online mitra has no heartbeat key).
  */
 import { Effect } from "effect"
-import { createHash } from "node:crypto"
 import type { ValkeyClientShape } from "../valkey/ValkeyClient.js"
 import type { ValkeyError } from "../valkey/ValkeyError.js"
 import type { StaleMitra } from "./AvailabilityStore.js"
 import type { MirrorKeys } from "./MirrorKeys.js"
-import { type LuaScript, runScript } from "./ValkeyScripts.js"
+import { type LuaScript, luaScript, notSeededMessage, runScript } from "./ValkeyScripts.js"
 
 const lua = `
 local ONLINE, META, HB_INDEX = KEYS[1], KEYS[2], KEYS[3]
 local cutoff, cutoffMs, prefix = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HEXISTS', META, 'seededAt') == 0 then
-  return redis.error_reply('NOTSEEDED the availability mirror has not been seeded since Valkey started')
+  return redis.error_reply('${notSeededMessage}')
 end
 local ids
 if #ARGV > 3 then
@@ -61,11 +60,7 @@ return out
 `
 
 /** KEYS: online set, meta hash, heartbeat index. ARGV: cutoff (ISO), cutoff (epoch ms), key prefix, then optionally the ids to judge. */
-export const staleOnlineScript: LuaScript = {
-  name: "staleOnline",
-  lua,
-  sha: createHash("sha1").update(lua).digest("hex")
-}
+export const staleOnlineScript: LuaScript = luaScript("staleOnline", lua)
 
 const decode = (reply: unknown): ReadonlyArray<StaleMitra> => {
   const flat = Array.isArray(reply) ? reply.map(String) : []

@@ -1,6 +1,7 @@
 /**
  * What happens to a mitra's sessions when the mitra stops being able to serve them (deactivated
- * by an operator; later also taken offline for a stale heartbeat): its open offers are withdrawn
+ * by an operator, or taken offline by the auto-offline sweep for a stale heartbeat —
+ * `MitraStatus.mirrorActiveFlag` and `MitraStatus.offlineIfStale`): its open offers are withdrawn
  * and its live sessions rerouted (closed as `rerouted`, a new `searching` session carries the
  * customer on; ARCHITECTURE.md sections 2 and 3).
  *
