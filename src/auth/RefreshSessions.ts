@@ -130,13 +130,6 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
       `)
     })
 
-    const revokeSession = Effect.fn("RefreshSessions.revokeSession")(function*(sessionId: string, reason: RevokedReason) {
-      yield* orDatabaseUnavailable(sql`
-        UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
-        WHERE id = ${sessionId} AND revoked_at IS NULL
-      `)
-    })
-
     /**
      * Ends every live session of a subject; returns how many. Joins the caller's transaction when
      * called inside one (deactivation revokes in the same transaction that flips the flag).
@@ -153,6 +146,6 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
       }
     )
 
-    return { create, rotate, revoke, revokeSession, revokeAllOf }
+    return { create, rotate, revoke, revokeAllOf }
   })
 }) {}
