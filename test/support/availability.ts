@@ -108,20 +108,7 @@ export const setSetting = (key: string, value: unknown) =>
       Effect.orDie
     )
 
-/** Runs `effect` and returns its value with every span it opened (to read their attributes). */
-export const withRecordedSpans = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.tracerWith((native) => {
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = native.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: native.context
-    })
-    return Effect.map(Effect.withTracer(effect, recording), (value) => [value, spans] as const)
-  })
+export { withRecordedSpans } from "./spans.js"
 
 /** The `availability.source` attribute of the span named `name`. */
 export const sourceOf = (spans: ReadonlyArray<Tracer.Span>, name: string) =>

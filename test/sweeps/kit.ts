@@ -137,20 +137,7 @@ export const advanceAndAwait = (sweep: SweepName, by: Duration.DurationInput, ti
     yield* awaitTicks(sweep, before + ticks)
   })
 
-/** Runs `effect` recording the name (and query text, for SQL) of every span opened in it or its forks. */
-export const recordingSpans = <A, E, R>(effect: (spans: Array<Tracer.Span>) => Effect.Effect<A, E, R>) =>
-  Effect.tracerWith((native) => {
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = native.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: native.context
-    })
-    return Effect.withTracer(effect(spans), recording)
-  })
+export { recordingSpans } from "../support/spans.js"
 
 /** The SQL statements among `spans` (one `sql.execute` span per statement sent). */
 export const sqlStatements = (spans: ReadonlyArray<Tracer.Span>) =>
