@@ -21,6 +21,7 @@ import { SessionRerouting } from "../sessions/SessionRerouting.js"
 import { mirrorWrite } from "./AvailabilityMetrics.js"
 import { AvailabilityStore, type MitraCapacity } from "./AvailabilityStore.js"
 import { MirrorRepair } from "./MirrorRepair.js"
+import { liveStatusList } from "../sessions/LiveSessions.js"
 
 export type StatusEvent = "online" | "offline" | "deactivated" | "reactivated"
 export type StatusReason = "manual" | "heartbeat_stale" | "deactivated" | "admin"
@@ -84,7 +85,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         if (previous?.isOnline !== true) yield* audit(mitraId, "online", "manual", actor, at)
         const [live] = yield* sql<{ n: number }>`
           SELECT count(*)::int AS n FROM chat_sessions
-          WHERE mitra_id = ${mitraId} AND status IN ('active', 'pending_payment')
+          WHERE mitra_id = ${mitraId} AND status IN ${liveStatusList}
         `
         return { liveSessions: live?.n ?? 0, maxConcurrentSessions: mitra.maxConcurrentSessions } satisfies MitraCapacity
       })))

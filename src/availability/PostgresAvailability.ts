@@ -7,6 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import type { AvailabilityQuery, MitraCapacity, SeedMitra } from "./AvailabilityStore.js"
+import { liveStatusList } from "../sessions/LiveSessions.js"
 
 
 export class PostgresAvailability extends Effect.Service<PostgresAvailability>()("mitra/PostgresAvailability", {
@@ -15,7 +16,7 @@ export class PostgresAvailability extends Effect.Service<PostgresAvailability>()
 
     const liveCounts = sql`
       SELECT mitra_id, count(*)::int AS live FROM chat_sessions
-      WHERE status IN ('active', 'pending_payment') AND mitra_id IS NOT NULL
+      WHERE status IN ${liveStatusList} AND mitra_id IS NOT NULL
       GROUP BY mitra_id
     `
 
@@ -56,7 +57,7 @@ export class PostgresAvailability extends Effect.Service<PostgresAvailability>()
       orDatabaseUnavailable(sql<{ liveSessions: number; maxConcurrentSessions: number | null }>`
         SELECT m.max_concurrent_sessions,
                (SELECT count(*)::int FROM chat_sessions c
-                WHERE c.mitra_id = m.id AND c.status IN ('active', 'pending_payment')) AS live_sessions
+                WHERE c.mitra_id = m.id AND c.status IN ${liveStatusList}) AS live_sessions
         FROM mitras m WHERE m.id = ${mitraId}
       `).pipe(
         Effect.map((rows) => Option.fromNullable(rows[0] as MitraCapacity | undefined)),
@@ -75,7 +76,7 @@ export class PostgresAvailability extends Effect.Service<PostgresAvailability>()
 
     /** Session counts for the dashboard (no mirror: sessions live in Postgres only). */
     const sessionCounts = orDatabaseUnavailable(sql<{ liveSessions: number; searching: number }>`
-      SELECT count(*) FILTER (WHERE status IN ('active', 'pending_payment'))::int AS live_sessions,
+      SELECT count(*) FILTER (WHERE status IN ${liveStatusList})::int AS live_sessions,
              count(*) FILTER (WHERE status = 'searching')::int AS searching
       FROM chat_sessions WHERE status IN ('active', 'pending_payment', 'searching')
     `).pipe(

@@ -10,6 +10,7 @@ import { RefreshSessions } from "../auth/RefreshSessions.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { DuplicatePhone, MitraNotFound } from "./ControlCenterErrors.js"
 import { type MitraActivationChange, MitraAccountFollowUp } from "./MitraAccountFollowUp.js"
+import { liveStatusList } from "../sessions/LiveSessions.js"
 
 /** A mitra as the control center shows it. */
 export const Mitra = Schema.Struct({
@@ -86,7 +87,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
         SELECT m.id, m.display_name, m.phone, m.is_active, m.max_concurrent_sessions, m.created_at, m.updated_at,
                COALESCE(s.is_online, false) AS is_online, s.last_heartbeat_at,
                (SELECT count(*)::int FROM chat_sessions c
-                WHERE c.mitra_id = m.id AND c.status IN ('active', 'pending_payment')) AS live_sessions,
+                WHERE c.mitra_id = m.id AND c.status IN ${liveStatusList}) AS live_sessions,
                (extract(epoch FROM m.created_at) * 1000000)::bigint::text AS created_micros
         FROM mitras m LEFT JOIN mitra_online_status s ON s.mitra_id = m.id
         WHERE ${where}

@@ -5,6 +5,7 @@ import { AvailabilitySettings } from "../availability/AvailabilitySettings.js"
 import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { MitraMe } from "./MitraApi.js"
+import { liveStatusList } from "../sessions/LiveSessions.js"
 
 export class MitraProfile extends Effect.Service<MitraProfile>()("mitra/MitraProfile", {
   effect: Effect.gen(function*() {
@@ -25,7 +26,7 @@ export class MitraProfile extends Effect.Service<MitraProfile>()("mitra/MitraPro
         SELECT m.id, m.display_name, m.phone, m.is_active, m.max_concurrent_sessions,
                COALESCE(s.is_online, false) AS is_online,
                (SELECT count(*)::int FROM chat_sessions c
-                WHERE c.mitra_id = m.id AND c.status IN ('active', 'pending_payment')) AS live_sessions
+                WHERE c.mitra_id = m.id AND c.status IN ${liveStatusList}) AS live_sessions
         FROM mitras m LEFT JOIN mitra_online_status s ON s.mitra_id = m.id
         WHERE m.id = ${mitraId}
       `)
