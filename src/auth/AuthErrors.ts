@@ -14,3 +14,9 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 403 })
 ) {}
+
+/** The 403 of every route and login of a deactivated mitra: one wording everywhere. */
+export const mitraDeactivated = new Forbidden({ message: "This mitra account is deactivated" })
+
+/** The 403 of a deactivated control-center user. */
+export const ccUserDeactivated = new Forbidden({ message: "This control-center account is deactivated" })

@@ -8,7 +8,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import { DatabaseUnavailable, orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { AccessTokens } from "./AccessTokens.js"
-import { Forbidden, Unauthorized } from "./AuthErrors.js"
+import { ccUserDeactivated, Forbidden, mitraDeactivated, Unauthorized } from "./AuthErrors.js"
 import { CurrentCcUser, CurrentCustomer, CurrentMitra, MitraTokenSubject, type Permissions } from "./Principals.js"
 import type { SubjectKind } from "./Principals.js"
 
@@ -61,7 +61,7 @@ export const MitraAuthenticationLive = Layer.effect(
           const id = yield* verifiedSubject(tokens, token, "mitra")
           const [mitra] = yield* orDatabaseUnavailable(sql<{ isActive: boolean }>`SELECT is_active FROM mitras WHERE id = ${id}`)
           if (mitra === undefined) return yield* unknownSubject
-          if (!mitra.isActive) return yield* new Forbidden({ message: "This mitra account is deactivated" })
+          if (!mitra.isActive) return yield* mitraDeactivated
           return { id }
         }).pipe(Effect.withSpan("MitraAuthentication"))
     })
@@ -108,7 +108,7 @@ export const CcUserAuthenticationLive = Layer.effect(
             WHERE u.id = ${id}
           `)
           if (user === undefined) return yield* unknownSubject
-          if (!user.isActive) return yield* new Forbidden({ message: "This control-center account is deactivated" })
+          if (!user.isActive) return yield* ccUserDeactivated
           return { id, email: user.email, permissions: user.permissions }
         }).pipe(Effect.withSpan("CcUserAuthentication"))
     })

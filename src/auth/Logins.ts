@@ -10,7 +10,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { AccessTokens } from "./AccessTokens.js"
-import { Forbidden, Unauthorized } from "./AuthErrors.js"
+import { ccUserDeactivated, Forbidden, mitraDeactivated, Unauthorized } from "./AuthErrors.js"
 import { unmatchableHash, verifyPassword } from "./Passwords.js"
 import type { SubjectKind } from "./Principals.js"
 import { RefreshSessions } from "./RefreshSessions.js"
@@ -44,11 +44,11 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       })
 
     /** The same work and the same answer for an unknown account as for a wrong password. */
-    const checkPassword = (account: Account | undefined, password: string, deactivated: string) =>
+    const checkPassword = (account: Account | undefined, password: string, deactivated: Forbidden) =>
       Effect.gen(function*() {
         const matches = yield* verifyPassword(password, account?.passwordHash ?? unmatchableHash)
         if (account === undefined || !matches) return yield* invalidCredentials
-        if (!account.isActive) return yield* new Forbidden({ message: deactivated })
+        if (!account.isActive) return yield* deactivated
         return account
       })
 
@@ -56,7 +56,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       const [account] = yield* orDatabaseUnavailable(sql<Account>`
         SELECT id, password_hash, is_active FROM control_center_users WHERE lower(email) = lower(${email})
       `)
-      const user = yield* checkPassword(account, password, "This control-center account is deactivated")
+      const user = yield* checkPassword(account, password, ccUserDeactivated)
       yield* Effect.annotateCurrentSpan("cc_user.id", user.id)
       return yield* issuePair("cc_user", user.id)
     })
@@ -65,7 +65,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       const [account] = yield* orDatabaseUnavailable(sql<Account>`
         SELECT id, password_hash, is_active FROM mitras WHERE phone = ${phone}
       `)
-      const mitra = yield* checkPassword(account, password, "This mitra account is deactivated")
+      const mitra = yield* checkPassword(account, password, mitraDeactivated)
       yield* Effect.annotateCurrentSpan("mitra.id", mitra.id)
       return yield* issuePair("mitra", mitra.id)
     })

@@ -14,13 +14,12 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
-import { Forbidden } from "../auth/AuthErrors.js"
+import { Forbidden, mitraDeactivated } from "../auth/AuthErrors.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { ValkeyError } from "../valkey/ValkeyError.js"
 import { countHeartbeat, reportFallback } from "./AvailabilityMetrics.js"
 import { AvailabilityStore, type HeartbeatOutcome } from "./AvailabilityStore.js"
 
-const deactivated = new Forbidden({ message: "This mitra account is deactivated" })
 const unknownMitra = new Forbidden({ message: "This mitra account does not exist" })
 const notSeeded = new ValkeyError({ message: "The availability mirror has not been seeded since Valkey started" })
 
@@ -58,7 +57,7 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
         Effect.tapError((error) => reportFallback("heartbeat", error)),
         Effect.orElse(() => Effect.tap(recordInPostgres(mitraId, at), (o) => countHeartbeat(o, "postgres")))
       )
-      if (outcome === "deactivated") return yield* deactivated
+      if (outcome === "deactivated") return yield* mitraDeactivated
       return outcome
     })
 

@@ -28,14 +28,6 @@ export interface MirrorDrift {
   readonly heartbeatRemoved: number
 }
 
-export const noDrift: MirrorDrift = {
-  online: { added: 0, removed: 0 },
-  deactivated: { added: 0, removed: 0 },
-  capacityFixed: 0,
-  heartbeatWritten: 0,
-  heartbeatRemoved: 0
-}
-
 /** The total number of fixes. */
 export const driftTotal = (drift: MirrorDrift) =>
   drift.online.added + drift.online.removed + drift.deactivated.added + drift.deactivated.removed +

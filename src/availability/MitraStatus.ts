@@ -14,7 +14,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
-import { Forbidden } from "../auth/AuthErrors.js"
+import { mitraDeactivated } from "../auth/AuthErrors.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
 import { SessionRerouting } from "../sessions/SessionRerouting.js"
@@ -68,7 +68,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
       const at = yield* now
       const capacity = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
         const mitra = yield* lockMitra(mitraId)
-        if (!mitra.isActive) return yield* new Forbidden({ message: "This mitra account is deactivated" })
+        if (!mitra.isActive) return yield* mitraDeactivated
         const [previous] = yield* sql<{ isOnline: boolean }>`
           SELECT is_online FROM mitra_online_status WHERE mitra_id = ${mitraId}
         `

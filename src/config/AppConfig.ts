@@ -5,7 +5,7 @@
  * code asks for `AppConfig` and receives typed, validated values; tests provide the service
  * directly or through a `ConfigProvider`.
  */
-import { Config, ConfigError, Context, Duration, Either, Layer, LogLevel, Option, type Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Either, Layer, LogLevel, Option } from "effect"
 
 const seconds = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -98,5 +98,3 @@ export class AppConfig extends Context.Tag("mitra/AppConfig")<AppConfig, AppConf
 
 /** True when no `DATABASE_URL` is set: the process runs its own PGlite database. */
 export const isEmbeddedDatabase = (config: AppConfigShape) => Option.isNone(config.database.url)
-
-export type Secret = Redacted.Redacted<string>

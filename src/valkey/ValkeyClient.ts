@@ -3,7 +3,7 @@
  * turns into a `ValkeyError` within milliseconds (and readers fall back to Postgres) instead of
  * queueing commands until the server returns.
  */
-import { Context, Duration, Effect, PubSub, Redacted, Runtime, Stream } from "effect"
+import { Duration, Effect, PubSub, Redacted, Runtime, Stream } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import { ValkeyError } from "./ValkeyError.js"
 
@@ -17,8 +17,6 @@ export interface ValkeyClientShape {
   /** PING within the command timeout: the readiness probe. */
   readonly ping: Effect.Effect<void, ValkeyError>
 }
-
-export class ValkeyClient extends Context.Tag("mitra/ValkeyClient")<ValkeyClient, ValkeyClientShape>() {}
 
 export interface ValkeyConnectionOptions {
   readonly url: Redacted.Redacted<string>
@@ -78,10 +76,10 @@ export const makeValkeyClient = (options: ValkeyConnectionOptions) =>
           })
       })
 
-    return ValkeyClient.of({
+    return {
       use,
       readyEvents: Stream.fromPubSub(ready),
       isReady: Effect.sync(() => redis.status === "ready"),
       ping: use("PING", (r) => r.ping()).pipe(Effect.asVoid)
-    })
+    } satisfies ValkeyClientShape
   })
