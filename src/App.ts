@@ -35,7 +35,6 @@ import { ReadinessCheck } from "./ops/ReadinessCheck.js"
 import { SessionRerouting } from "./sessions/SessionRerouting.js"
 import { SessionTimers } from "./sessions/SessionTimers.js"
 import { SweepsLive } from "./sweeps/SweepsLive.js"
-import { AppSettings } from "./settings/AppSettings.js"
 import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
 /** Postgres, the Valkey connection, and the availability store on it (Valkey, or in memory). */
@@ -57,7 +56,7 @@ export const IdentityServicesLive = Layer.mergeAll(
 )
 
 /** The domain services the handlers call, and the authentication middleware. */
-export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AppSettings.Default, AuthenticationLive, IdentityServicesLive).pipe(
+export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, AuthenticationLive, IdentityServicesLive).pipe(
   Layer.provideMerge(AvailabilityServicesLive),
   // Hooks the sessions part fills in (timer restore at start-up, rerouting of a departed mitra's sessions).
   Layer.provideMerge(Layer.mergeAll(SessionTimers.Default, SessionRerouting.Default)),

@@ -8,9 +8,9 @@
  * shared by instances whose caches disagree for a moment follows the newest value.
  */
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Duration, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Ref } from "effect"
 import { type DatabaseUnavailable, orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { defaultSettings, SettingsSchema } from "../settings/SettingKeys.js"
+import { decodeSettingOrDefault, defaultSettings } from "../settings/SettingKeys.js"
 
 export interface AvailabilitySettingsValue {
   readonly maxSessionsPerMitra: number
@@ -26,9 +26,6 @@ export interface AvailabilitySettingsShape {
   readonly fresh: Effect.Effect<AvailabilitySettingsValue, DatabaseUnavailable>
 }
 
-const decodeOr = <A, I>(schema: Schema.Schema<A, I>, value: unknown, fallback: A) =>
-  Option.getOrElse(Schema.decodeUnknownOption(schema)(value), () => fallback)
-
 export const makeAvailabilitySettings = (cacheTtl: Duration.DurationInput) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -43,8 +40,8 @@ export const makeAvailabilitySettings = (cacheTtl: Duration.DurationInput) =>
       `)
       const row = (key: string) => rows.find((r) => r.key === key)
       const value: AvailabilitySettingsValue = {
-        maxSessionsPerMitra: decodeOr(SettingsSchema.fields.max_sessions_per_mitra, row("max_sessions_per_mitra")?.value, defaultSettings.max_sessions_per_mitra),
-        heartbeatStaleSeconds: decodeOr(SettingsSchema.fields.heartbeat_stale_seconds, row("heartbeat_stale_seconds")?.value, defaultSettings.heartbeat_stale_seconds),
+        maxSessionsPerMitra: yield* decodeSettingOrDefault("max_sessions_per_mitra", row("max_sessions_per_mitra")?.value),
+        heartbeatStaleSeconds: yield* decodeSettingOrDefault("heartbeat_stale_seconds", row("heartbeat_stale_seconds")?.value),
         maxSessionsVersion: row("max_sessions_per_mitra")?.version ?? 0
       }
       yield* Ref.set(cache, Option.some({ value, at: yield* Clock.currentTimeMillis }))

@@ -4,37 +4,22 @@
  * that somehow fails its schema in the database falls back to its default and is logged.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { defaultSettings, type SettingKey, type Settings, SettingsSchema } from "./SettingKeys.js"
+import { decodeSettingOrDefault, defaultSettings, type SettingKey, type Settings, SettingsSchema } from "./SettingKeys.js"
 
 export class AppSettings extends Effect.Service<AppSettings>()("mitra/AppSettings", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-
-    const decodeValue = <K extends SettingKey>(key: K, value: unknown): Effect.Effect<Settings[K]> =>
-      Schema.decodeUnknown(SettingsSchema.fields[key] as unknown as Schema.Schema<Settings[K]>)(value).pipe(
-        Effect.catchAll((error) =>
-          Effect.logError(`app_config.${key} holds an invalid value; using the default`, error).pipe(
-            Effect.as(defaultSettings[key])
-          )
-        )
-      )
 
     /** Every setting, defaults filled in for missing rows. */
     const all = Effect.fn("AppSettings.all")(function*() {
       const rows = yield* orDatabaseUnavailable(sql<{ key: string; value: unknown }>`SELECT key, value FROM app_config`)
       const settings: Record<string, unknown> = { ...defaultSettings }
       for (const row of rows) {
-        if (row.key in SettingsSchema.fields) settings[row.key] = yield* decodeValue(row.key as SettingKey, row.value)
+        if (row.key in SettingsSchema.fields) settings[row.key] = yield* decodeSettingOrDefault(row.key as SettingKey, row.value)
       }
       return settings as Settings
-    })
-
-    /** One setting. */
-    const get = Effect.fn("AppSettings.get")(function*<K extends SettingKey>(key: K) {
-      const [row] = yield* orDatabaseUnavailable(sql<{ value: unknown }>`SELECT value FROM app_config WHERE key = ${key}`)
-      return row === undefined ? defaultSettings[key] : yield* decodeValue(key, row.value)
     })
 
     /** Writes an already-validated value (callers decode input with `SettingsSchema.fields[key]`). */
@@ -47,6 +32,6 @@ export class AppSettings extends Effect.Service<AppSettings>()("mitra/AppSetting
       return value
     })
 
-    return { all, get, put }
+    return { all, put }
   })
 }) {}

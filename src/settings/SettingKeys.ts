@@ -2,7 +2,7 @@
  * The runtime settings operators tune from the control center (`app_config` rows), each with the
  * schema its value must satisfy. Defaults match migration 0002.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
@@ -35,3 +35,18 @@ export const defaultSettings: Settings = {
   payment_required: false,
   payment_timeout_seconds: 300
 }
+
+/**
+ * A stored value of `key`, decoded with its schema. A missing row is the default; a row that fails
+ * its schema (written by hand, or under an older schema) is the default too, and is logged.
+ */
+export const decodeSettingOrDefault = <K extends SettingKey>(key: K, stored: unknown): Effect.Effect<Settings[K]> =>
+  stored === undefined
+    ? Effect.succeed(defaultSettings[key])
+    : Schema.decodeUnknown(SettingsSchema.fields[key] as unknown as Schema.Schema<Settings[K]>)(stored).pipe(
+      Effect.catchAll((error) =>
+        Effect.logError(`app_config.${key} holds an invalid value; using the default`, error).pipe(
+          Effect.as(defaultSettings[key])
+        )
+      )
+    )
