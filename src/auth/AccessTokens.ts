@@ -7,6 +7,7 @@ import { ConfigError, Duration, Effect, Layer, Option, Redacted, Context } from 
 import { jwtVerify, SignJWT } from "jose"
 import { randomBytes, webcrypto } from "node:crypto"
 import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
+import { canonicalUuidOf } from "../domain/Uuid.js"
 import { Unauthorized } from "./AuthErrors.js"
 import type { SubjectKind } from "./Principals.js"
 
@@ -22,7 +23,6 @@ export interface IssuedAccessToken {
 
 const subjectKinds: ReadonlyArray<SubjectKind> = ["mitra", "customer", "cc_user"]
 const issuer = "mitra-availability"
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** HS256 needs a key at least as long as its output: 32 bytes. */
 const minimumSecretLength = 32
@@ -91,9 +91,9 @@ const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): 
     }).pipe(
       Effect.flatMap(({ payload }) => {
         const kind = payload["kind"]
-        const subjectId = payload.sub
+        const subjectId = typeof payload.sub === "string" ? canonicalUuidOf(payload.sub) : undefined
         return typeof kind === "string" && (subjectKinds as ReadonlyArray<string>).includes(kind) &&
-            typeof subjectId === "string" && uuid.test(subjectId)
+            subjectId !== undefined
           ? Effect.succeed<VerifiedToken>({ kind: kind as SubjectKind, subjectId })
           : Effect.fail(unauthorized)
       })

@@ -21,7 +21,7 @@ export const AccountMirrorLive = Layer.effect(
     const capacity = yield* Capacity
     return MitraAccountFollowUp.of({
       afterActivation: (change) =>
-        status.mirrorActiveFlag(change.mitraId, change.isActive).pipe(
+        status.mirrorActiveFlag(change.mitraId, change.isActive, change.statusVersion).pipe(
           Effect.annotateSpans({ "mitra.activation.changed": change.changed, "mitra.activation.actor": change.actor })
         ),
       afterMaxSessionsChange: (mitraId) =>

@@ -41,7 +41,17 @@ export interface SeedMitra extends MitraCapacity {
   readonly isActive: boolean
   readonly isOnline: boolean
   readonly lastHeartbeatAt: Date | null
+  /** `mitras.status_version`: see `StatusVersion`. */
+  readonly statusVersion: number
 }
+
+/**
+ * `mitras.status_version`, bumped by every committed change of a mitra's online or active state
+ * (under its row lock, so in commit order). Each status write to the mirror carries the version
+ * it committed, and the store ignores a write older than the last it applied: mirror writes that
+ * arrive out of order — two instances, two fibers — converge to the last committed state.
+ */
+export type StatusVersion = number
 
 export interface SeedDefaults {
   readonly defaultMaxSessions: number
@@ -82,13 +92,19 @@ export type StoreKind = "valkey" | "memory" | "failing"
 export interface AvailabilityStoreShape {
   readonly kind: StoreKind
 
-  // Writes (after Postgres has committed)
+  // Writes (after Postgres has committed). Status writes are ignored when older than `version`'s
+  // predecessor already applied (see `StatusVersion`).
   /** Online with a heartbeat at `at` (never moves an existing heartbeat backwards) and its capacity. */
-  readonly markOnline: (mitraId: string, at: Date, capacity: MitraCapacity) => Effect.Effect<void, ValkeyError>
+  readonly markOnline: (
+    mitraId: string,
+    at: Date,
+    capacity: MitraCapacity,
+    version: StatusVersion
+  ) => Effect.Effect<void, ValkeyError>
   /** Offline: out of the online set, heartbeat key deleted. */
-  readonly markOffline: (mitraId: string) => Effect.Effect<void, ValkeyError>
+  readonly markOffline: (mitraId: string, version: StatusVersion) => Effect.Effect<void, ValkeyError>
   /** Into (and offline) or out of the deactivated set. */
-  readonly setDeactivated: (mitraId: string, deactivated: boolean) => Effect.Effect<void, ValkeyError>
+  readonly setDeactivated: (mitraId: string, deactivated: boolean, version: StatusVersion) => Effect.Effect<void, ValkeyError>
   /** The capacity key, derived from Postgres by the caller. */
   readonly setCapacity: (mitraId: string, capacity: MitraCapacity) => Effect.Effect<void, ValkeyError>
   /** The heartbeat guard and the write, in one round trip. */

@@ -12,6 +12,8 @@ interface State {
   capacity: Map<string, number>
   heartbeat: Map<string, string>
   maxSessions: Map<string, number>
+  /** The status version last applied per mitra (`StatusVersion`). */
+  statusVersions: Map<string, number>
   snapshot: Option.Option<{ readonly value: BeaconSnapshot; readonly expiresAt: number }>
   snapshotLockUntil: number
 }
@@ -22,6 +24,7 @@ const emptyState = (): State => ({
   capacity: new Map(),
   heartbeat: new Map(),
   maxSessions: new Map(),
+  statusVersions: new Map(),
   snapshot: Option.none(),
   snapshotLockUntil: 0
 })
@@ -41,6 +44,7 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
     next.snapshotLockUntil = state.snapshotLockUntil
     for (const m of mitras) {
       next.capacity.set(m.id, m.liveSessions)
+      next.statusVersions.set(m.id, m.statusVersion)
       if (m.maxConcurrentSessions !== null) next.maxSessions.set(m.id, m.maxConcurrentSessions)
       if (!m.isActive) next.deactivated.add(m.id)
       if (!m.isOnline) continue
@@ -61,12 +65,21 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
         else next[set].delete(id)
       }
       keep(state.heartbeat, next.heartbeat, id)
+      keep(state.statusVersions, next.statusVersions, id)
     }
     for (const id of [...dirtyStatus, ...dirtyCapacity]) {
       keep(state.capacity, next.capacity, id)
       keep(state.maxSessions, next.maxSessions, id)
     }
     state = next
+  }
+
+  /** Whether a status write of `version` applies (not older than the last applied); records it. */
+  const acceptStatus = (mitraId: string, version: number) => {
+    const applied = state.statusVersions.get(mitraId)
+    if (applied !== undefined && version < applied) return false
+    state.statusVersions.set(mitraId, version)
+    return true
   }
 
   const setMax = (mitraId: string, capacity: MitraCapacity) => {
@@ -90,10 +103,11 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
   return {
     kind: "memory",
 
-    markOnline: (mitraId, at, capacity) =>
+    markOnline: (mitraId, at, capacity, version) =>
       Effect.sync(() => {
         // A late write after a deactivation does not bring the mitra back (as the Valkey script).
         if (state.deactivated.has(mitraId)) return
+        if (!acceptStatus(mitraId, version)) return
         noteStatus(mitraId)
         noteCapacity(mitraId)
         state.online.add(mitraId)
@@ -104,15 +118,17 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
         setMax(mitraId, capacity)
       }),
 
-    markOffline: (mitraId) =>
+    markOffline: (mitraId, version) =>
       Effect.sync(() => {
+        if (!acceptStatus(mitraId, version)) return
         noteStatus(mitraId)
         state.online.delete(mitraId)
         state.heartbeat.delete(mitraId)
       }),
 
-    setDeactivated: (mitraId, deactivated) =>
+    setDeactivated: (mitraId, deactivated, version) =>
       Effect.sync(() => {
+        if (!acceptStatus(mitraId, version)) return
         noteStatus(mitraId)
         if (deactivated) {
           state.deactivated.add(mitraId)

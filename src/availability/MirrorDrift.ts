@@ -22,6 +22,8 @@ export interface MirrorDrift {
   readonly deactivated: SetDrift
   /** `mitra:capacity:<id>` keys missing or wrong, now Postgres's count. */
   readonly capacityFixed: number
+  /** `mitra:capacity:<id>` keys of ids Postgres has no mitra for (deleted, or a malformed id), now deleted. */
+  readonly capacityRemoved: number
   /** `mitra:heartbeat:<id>` keys of online mitras missing or older than Postgres's, now written. */
   readonly heartbeatWritten: number
   /** `mitra:heartbeat:<id>` keys of mitras that are not online, now deleted. */
@@ -31,7 +33,7 @@ export interface MirrorDrift {
 /** The total number of fixes. */
 export const driftTotal = (drift: MirrorDrift) =>
   drift.online.added + drift.online.removed + drift.deactivated.added + drift.deactivated.removed +
-  drift.capacityFixed + drift.heartbeatWritten + drift.heartbeatRemoved
+  drift.capacityFixed + drift.capacityRemoved + drift.heartbeatWritten + drift.heartbeatRemoved
 
 const setDrift = (before: ReadonlyArray<string>, after: ReadonlyArray<string>, truth: ReadonlySet<string>): SetDrift => {
   const was = new Set(before)
@@ -57,6 +59,11 @@ export const mirrorDrift = (before: MirrorState, after: MirrorState, rows: Reado
       after.heartbeat[m.id] === fromPostgres
     ) heartbeatWritten++
   }
+  const known = new Set(rows.map((m) => m.id))
+  let capacityRemoved = 0
+  for (const id of Object.keys(before.capacity)) {
+    if (after.capacity[id] === undefined && !known.has(id)) capacityRemoved++
+  }
   let heartbeatRemoved = 0
   for (const id of Object.keys(before.heartbeat)) {
     if (after.heartbeat[id] === undefined && !online.has(id)) heartbeatRemoved++
@@ -65,6 +72,7 @@ export const mirrorDrift = (before: MirrorState, after: MirrorState, rows: Reado
     online: setDrift(before.online, after.online, online),
     deactivated: setDrift(before.deactivated, after.deactivated, deactivated),
     capacityFixed,
+    capacityRemoved,
     heartbeatWritten,
     heartbeatRemoved
   }

@@ -34,6 +34,8 @@ export interface MirrorKeys {
   readonly dirtyCapacity: string
   /** SET: mitras that sent a heartbeat while a seed ran (the seed keeps the fresher time). */
   readonly dirtyHeartbeat: string
+  /** HASH: mitra id → the `mitras.status_version` of the last status write applied (older ones are ignored). */
+  readonly statusVersions: string
   /** STRING: count of the mitra's live sessions. */
   readonly capacity: (mitraId: string) => string
   /** STRING: ISO-8601 UTC time of the mitra's last heartbeat. */
@@ -47,6 +49,8 @@ export interface MirrorKeys {
     readonly heartbeatIndex: string
     /** The new free index. */
     readonly freeIndex: string
+    /** The new status versions (Postgres's). */
+    readonly statusVersions: string
   }
 }
 
@@ -64,6 +68,7 @@ export const mirrorKeys = (prefix: string): MirrorKeys => ({
   dirtyStatus: `${prefix}availability:seed:dirty-status`,
   dirtyCapacity: `${prefix}availability:seed:dirty-capacity`,
   dirtyHeartbeat: `${prefix}availability:seed:dirty-heartbeat`,
+  statusVersions: `${prefix}availability:idx:status-version`,
   capacity: (mitraId) => `${prefix}mitra:capacity:${mitraId}`,
   heartbeat: (mitraId) => `${prefix}mitra:heartbeat:${mitraId}`,
   staging: (token) => ({
@@ -71,6 +76,7 @@ export const mirrorKeys = (prefix: string): MirrorKeys => ({
     deactivated: `${prefix}availability:seed:${token}:deactivated`,
     maxSessions: `${prefix}availability:seed:${token}:max-sessions`,
     heartbeatIndex: `${prefix}availability:seed:${token}:idx:heartbeat`,
-    freeIndex: `${prefix}availability:seed:${token}:idx:free`
+    freeIndex: `${prefix}availability:seed:${token}:idx:free`,
+    statusVersions: `${prefix}availability:seed:${token}:idx:status-version`
   })
 })

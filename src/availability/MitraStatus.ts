@@ -9,11 +9,16 @@
  * its transaction). Its post-commit follow-up is `mirrorActiveFlag` here, plugged in by
  * `AccountMirror.ts`.
  *
- * Going online locks the mitra's row `FOR SHARE`; deactivation locks it `FOR UPDATE`; so the two
- * serialize and a deactivated mitra never ends up online.
+ * Every status write locks the mitra's row first (then its `mitra_online_status` row: one order,
+ * so writers never deadlock), so online, offline and (de)activation of one mitra serialize and a
+ * deactivated mitra never ends up online. A write that changes the status bumps
+ * `mitras.status_version` under that lock and mirrors the state with that version; the store
+ * ignores a write older than the last it applied (`StatusVersion`), so mirror writes that arrive
+ * out of order still converge to the last committed state. A write that changes nothing mirrors
+ * nothing.
  */
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { mitraDeactivated } from "../auth/AuthErrors.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
@@ -38,14 +43,20 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
     const audit = (mitraId: string, event: StatusEvent, reason: StatusReason, actor: string, at: Date) =>
       sql`INSERT INTO mitra_status_events (mitra_id, event, reason, actor, at) VALUES (${mitraId}, ${event}, ${reason}, ${actor}, ${at})`
 
+    const notFound = (mitraId: string) => new MitraNotFound({ message: "No such mitra", mitraId })
+
+    /** Locks the mitra's row (the first lock of every status write) and reads its status version. */
     const lockMitra = (mitraId: string) =>
-      sql<{ isActive: boolean; maxConcurrentSessions: number | null }>`
-        SELECT is_active, max_concurrent_sessions FROM mitras WHERE id = ${mitraId} FOR SHARE
-      `.pipe(
-        Effect.flatMap(([row]) =>
-          row === undefined ? Effect.fail(new MitraNotFound({ message: "No such mitra", mitraId })) : Effect.succeed(row)
-        )
-      )
+      sql<{ statusVersion: number }>`
+        SELECT status_version::float8 AS status_version FROM mitras WHERE id = ${mitraId} FOR UPDATE
+      `.pipe(Effect.flatMap(([row]) => row === undefined ? Effect.fail(notFound(mitraId)) : Effect.succeed(row)))
+
+    /** A status change under the row lock: the next version, with what going online needs to know. */
+    const bumpVersion = (mitraId: string) =>
+      sql<{ statusVersion: number; isActive: boolean; maxConcurrentSessions: number | null }>`
+        UPDATE mitras SET status_version = status_version + 1 WHERE id = ${mitraId}
+        RETURNING status_version::float8 AS status_version, is_active, max_concurrent_sessions
+      `.pipe(Effect.flatMap(([row]) => row === undefined ? Effect.fail(notFound(mitraId)) : Effect.succeed(row)))
 
     /**
      * Marks the mitra offline in Postgres (in the caller's transaction); true if it was online.
@@ -66,8 +77,9 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
     const setOnline = Effect.fn("MitraStatus.setOnline")(function*(mitraId: string, actor: string) {
       yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
       const at = yield* now
-      const capacity = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const mitra = yield* lockMitra(mitraId)
+      const { capacity, version } = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+        // Locks the row and takes the next version (a deactivated mitra rolls it back).
+        const mitra = yield* bumpVersion(mitraId)
         if (!mitra.isActive) return yield* mitraDeactivated
         const [previous] = yield* sql<{ isOnline: boolean }>`
           SELECT is_online FROM mitra_online_status WHERE mitra_id = ${mitraId}
@@ -87,9 +99,10 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
           SELECT count(*)::int AS n FROM chat_sessions
           WHERE mitra_id = ${mitraId} AND status IN ${liveStatusList}
         `
-        return { liveSessions: live?.n ?? 0, maxConcurrentSessions: mitra.maxConcurrentSessions } satisfies MitraCapacity
+        const capacity: MitraCapacity = { liveSessions: live?.n ?? 0, maxConcurrentSessions: mitra.maxConcurrentSessions }
+        return { capacity, version: mitra.statusVersion }
       })))
-      yield* mirrorWrite(repair, "markOnline", store.markOnline(mitraId, at, capacity))
+      yield* mirrorWrite(repair, "markOnline", store.markOnline(mitraId, at, capacity, version))
       return { isOnline: true as const }
     })
 
@@ -98,8 +111,14 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
       function*(mitraId: string, actor: string, reason: "manual" | "heartbeat_stale" = "manual") {
         yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
         const at = yield* now
-        yield* orDatabaseUnavailable(sql.withTransaction(offlineRow(mitraId, reason, actor, at)))
-        yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
+        const version = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+          yield* lockMitra(mitraId)
+          if (!(yield* offlineRow(mitraId, reason, actor, at))) return Option.none<number>()
+          return Option.some((yield* bumpVersion(mitraId)).statusVersion)
+        })))
+        // Already offline: nothing to mirror (an offline that changed nothing, mirrored after a
+        // newer online had landed, would take a healthy mitra out of the mirror).
+        if (Option.isSome(version)) yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId, version.value))
         return { isOnline: false as const }
       }
     )
@@ -117,18 +136,24 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
       function*(mitraId: string, staleBefore: Date, actor: string) {
         yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
         const at = yield* now
-        const outcome = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-          if (yield* offlineRow(mitraId, "heartbeat_stale", actor, at, staleBefore)) return "changed" as const
+        const { outcome, version } = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+          const locked = yield* lockMitra(mitraId)
+          if (yield* offlineRow(mitraId, "heartbeat_stale", actor, at, staleBefore)) {
+            return { outcome: "changed" as const, version: (yield* bumpVersion(mitraId)).statusVersion }
+          }
+          // Read under the row lock: this state is the one `locked.statusVersion` names.
           const [row] = yield* sql<{ isOnline: boolean }>`SELECT is_online FROM mitra_online_status WHERE mitra_id = ${mitraId}`
-          return row?.isOnline === true ? "online_in_postgres" as const : "offline_in_postgres" as const
+          const outcome = row?.isOnline === true ? "online_in_postgres" as const : "offline_in_postgres" as const
+          return { outcome, version: locked.statusVersion }
         })))
         const changed = outcome === "changed"
         yield* Effect.annotateCurrentSpan("mitra.went_offline", changed)
         // Already offline in Postgres but online in the mirror (the sweep read it there): a lost
-        // or late mirror write. Mirror the offline; nothing else (no audit row, no rerouting).
-        if (outcome === "offline_in_postgres") yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
+        // or late mirror write. Re-assert the committed offline at its version (a newer online
+        // wins over it); nothing else (no audit row, no rerouting).
+        if (outcome === "offline_in_postgres") yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId, version))
         if (!changed) return false
-        yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId))
+        yield* mirrorWrite(repair, "markOffline", store.markOffline(mitraId, version))
         yield* rerouting.rerouteLiveSessionsOf(mitraId, "heartbeat_stale")
         return true
       }
@@ -138,10 +163,12 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
      * The mirror half, after the commit: `mitras:deactivated` (SADD + SREM online + DEL heartbeat,
      * or SREM), then, on deactivation, the sessions hook (offers withdrawn, live sessions rerouted).
      */
-    const mirrorActiveFlag = Effect.fn("MitraStatus.mirrorActiveFlag")(function*(mitraId: string, isActive: boolean) {
-      yield* mirrorWrite(repair, "setDeactivated", store.setDeactivated(mitraId, !isActive))
-      if (!isActive) yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated")
-    })
+    const mirrorActiveFlag = Effect.fn("MitraStatus.mirrorActiveFlag")(
+      function*(mitraId: string, isActive: boolean, version: number) {
+        yield* mirrorWrite(repair, "setDeactivated", store.setDeactivated(mitraId, !isActive, version))
+        if (!isActive) yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated")
+      }
+    )
 
     return { setOnline, setOffline, offlineIfStale, mirrorActiveFlag } as const
   })

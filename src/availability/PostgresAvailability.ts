@@ -66,7 +66,7 @@ export class PostgresAvailability extends Effect.Service<PostgresAvailability>()
 
     /** Every mitra with what the mirror holds of it. */
     const seedRows = orDatabaseUnavailable(sql<SeedMitra>`
-      SELECT m.id, m.is_active, m.max_concurrent_sessions,
+      SELECT m.id, m.is_active, m.max_concurrent_sessions, m.status_version::float8 AS status_version,
              COALESCE(s.is_online, false) AS is_online, s.last_heartbeat_at,
              COALESCE(c.live, 0) AS live_sessions
       FROM mitras m

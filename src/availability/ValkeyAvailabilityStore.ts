@@ -68,7 +68,8 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
     keys.seeds,
     keys.dirtyStatus,
     keys.dirtyCapacity,
-    keys.dirtyHeartbeat
+    keys.dirtyHeartbeat,
+    keys.statusVersions
   ]
   const perMitra = (mitraId: string) => [...shared, keys.capacity(mitraId), keys.heartbeat(mitraId)]
   const maxArg = (capacity: MitraCapacity) => capacity.maxConcurrentSessions === null ? "" : capacity.maxConcurrentSessions
@@ -95,6 +96,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
     }
     // Capacity keys are written now: a write made since the seed began is re-applied by the swap.
     for (const batch of chunks(mitras)) pipeline.mset(...batch.flatMap((m) => [keys.capacity(m.id), String(m.liveSessions)]))
+    for (const batch of chunks(mitras)) pipeline.hset(staged.statusVersions, ...batch.flatMap((m) => [m.id, String(m.statusVersion)]))
     for (const key of Object.values(staged)) pipeline.expire(key, stagingTtlSeconds)
     await execOrThrow(pipeline)
 
@@ -126,6 +128,23 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
     indexes.expire(staged.heartbeatIndex, stagingTtlSeconds)
     indexes.expire(staged.freeIndex, stagingTtlSeconds)
     await execOrThrow(indexes)
+    await removeStrays(redis, mitras)
+  }
+
+  /** Deletes the per-mitra keys whose id Postgres does not imply (see `Scripts.removeStrayKeys`). */
+  const removeStrays = async (redis: Redis, mitras: SeedInput["mitras"]) => {
+    const known = new Set(mitras.map((m) => m.id))
+    const online = new Set(mitras.filter((m) => m.isOnline).map((m) => m.id))
+    const idsOf = async (literal: string, implied: ReadonlySet<string>) =>
+      (await scanKeys(redis, literal)).map((key) => key.slice(literal.length)).filter((id) => !implied.has(id))
+    const strayCapacity = await idsOf(keys.capacity(""), known)
+    const strayHeartbeat = await idsOf(keys.heartbeat(""), online)
+    const all = [...strayCapacity.map((id) => ["capacity", id] as const), ...strayHeartbeat.map((id) => ["heartbeat", id] as const)]
+    for (const slice of chunks(all, 500)) {
+      const capacity = slice.filter(([kind]) => kind === "capacity").map(([, id]) => id)
+      const heartbeat = slice.filter(([kind]) => kind === "heartbeat").map(([, id]) => id)
+      await Scripts.runScript(redis, Scripts.removeStrayKeys, shared, [prefix, ...capacity, "--", ...heartbeat])
+    }
   }
 
   const replaceAll = <E>(readTruth: Effect.Effect<SeedInput, E>) => {
@@ -145,7 +164,8 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
             staged.deactivated,
             staged.maxSessions,
             staged.heartbeatIndex,
-            staged.freeIndex
+            staged.freeIndex,
+            staged.statusVersions
           ],
           [prefix, truth.defaults.defaultMaxSessions, truth.defaults.defaultMaxVersion, new Date().toISOString(), token, Date.now()]
         )
@@ -188,14 +208,20 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
   return {
     kind: "valkey",
 
-    markOnline: (mitraId, at, capacity) =>
-      run(Scripts.markOnline, perMitra(mitraId), [mitraId, at.toISOString(), at.getTime(), capacity.liveSessions, maxArg(capacity)])
-        .pipe(Effect.asVoid),
+    markOnline: (mitraId, at, capacity, version) =>
+      run(Scripts.markOnline, perMitra(mitraId), [
+        mitraId,
+        at.toISOString(),
+        at.getTime(),
+        capacity.liveSessions,
+        maxArg(capacity),
+        version
+      ]).pipe(Effect.asVoid),
 
-    markOffline: (mitraId) => run(Scripts.markOffline, perMitra(mitraId), [mitraId]).pipe(Effect.asVoid),
+    markOffline: (mitraId, version) => run(Scripts.markOffline, perMitra(mitraId), [mitraId, version]).pipe(Effect.asVoid),
 
-    setDeactivated: (mitraId, deactivated) =>
-      run(Scripts.setDeactivated, perMitra(mitraId), [mitraId, deactivated ? "1" : "0"]).pipe(Effect.asVoid),
+    setDeactivated: (mitraId, deactivated, version) =>
+      run(Scripts.setDeactivated, perMitra(mitraId), [mitraId, deactivated ? "1" : "0", version]).pipe(Effect.asVoid),
 
     setCapacity: (mitraId, capacity) =>
       run(Scripts.setCapacity, perMitra(mitraId), [mitraId, capacity.liveSessions, maxArg(capacity)]).pipe(Effect.asVoid),

@@ -4,10 +4,10 @@
  * server-side and returns only what the caller needs. Run with EVALSHA, falling back to EVAL when
  * the server does not know the script (first use, or after a restart).
  *
- * Key layout shared by every script — KEYS[1..10]: online, deactivated, heartbeat index, free
+ * Key layout shared by every script — KEYS[1..11]: online, deactivated, heartbeat index, free
  * index, max-sessions hash, meta hash, running seeds, dirty-status set, dirty-capacity hash,
- * dirty-heartbeat set (see MirrorKeys.ts). Per-mitra scripts add KEYS[11] = the mitra's capacity
- * key and KEYS[12] = its heartbeat key. Scripts that visit many mitras build per-mitra key names
+ * dirty-heartbeat set, status-version hash (see MirrorKeys.ts). Per-mitra scripts add KEYS[12] =
+ * the mitra's capacity key and KEYS[13] = its heartbeat key. Scripts that visit many mitras build per-mitra key names
  * from the prefix (ARGV): on a Valkey Cluster, give the prefix a hash tag (e.g. `{mitra}:`) so
  * every key shares a slot.
  *
@@ -19,6 +19,9 @@
  *   with NOTSEEDED and callers fall back to Postgres until the reseed lands.
  * - while a seed runs (running seeds non-empty), every status or capacity write adds its mitra to
  *   a dirty set; the seed's swap keeps those mitras' live state, which is newer than its read.
+ * - status writes (online, offline, (de)activation) carry the `mitras.status_version` they
+ *   committed; one older than the version last applied to the mitra is ignored, so writes that
+ *   reach Valkey out of order (two instances, or two fibers) end at the last committed state.
  */
 import { createHash } from "node:crypto"
 import type { Redis } from "ioredis"
@@ -29,7 +32,8 @@ export const notSeededMessage = "NOTSEEDED the availability mirror has not been 
 const prelude = `
 local ONLINE, DEACTIVATED, HB_INDEX, FREE_INDEX, MAX_SESSIONS, META = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local SEEDS, DIRTY_STATUS, DIRTY_CAPACITY, DIRTY_HEARTBEAT = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local CAPACITY_KEY, HEARTBEAT_KEY = KEYS[11], KEYS[12]
+local STATUS_VERSIONS = KEYS[11]
+local CAPACITY_KEY, HEARTBEAT_KEY = KEYS[12], KEYS[13]
 
 -- ISO-8601 UTC as written by Date.prototype.toISOString → epoch milliseconds (nil if malformed).
 local function isoToMs(iso)
@@ -91,6 +95,15 @@ local function noteDirtyHeartbeat(id)
   if redis.call('ZCARD', SEEDS) > 0 then redis.call('SADD', DIRTY_HEARTBEAT, id) end
 end
 
+-- A status write applies only if its Postgres version is not older than the last one applied
+-- (equal: the same committed state, re-asserted). Records the version when it applies.
+local function acceptStatus(id, version)
+  local applied = tonumber(redis.call('HGET', STATUS_VERSIONS, id))
+  if applied and tonumber(version) < applied then return false end
+  redis.call('HSET', STATUS_VERSIONS, id, version)
+  return true
+end
+
 -- ZADD in batches (a Lua call takes a bounded number of arguments).
 local function batcher(key)
   local batch = {}
@@ -125,13 +138,13 @@ export const luaScript = (name: string, lua: string): LuaScript => ({
 const script = (name: string, body: string): LuaScript => luaScript(name, `${prelude}\n${body}`)
 
 /**
- * ARGV: id, iso, ms, liveSessions, maxSessions ('' = default). A no-op (returns 0) for a member
- * of the deactivated set: a late `markOnline` landing after a deactivation's `setDeactivated`
- * must not bring the mitra back online.
+ * ARGV: id, iso, ms, liveSessions, maxSessions ('' = default), status version. A no-op (returns
+ * 0) when older than the mitra's last applied status, and for a member of the deactivated set.
  */
 export const markOnline = script("markOnline", `
 local id, iso, ms = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('SISMEMBER', DEACTIVATED, id) == 1 then return 0 end
+if not acceptStatus(id, ARGV[6]) then return 0 end
 noteDirtyStatus(id)
 noteDirtyCapacity(id, ARGV[4])
 redis.call('SADD', ONLINE, id)
@@ -148,9 +161,10 @@ refreshFree(id, CAPACITY_KEY)
 return 1
 `)
 
-/** ARGV: id. */
+/** ARGV: id, status version. A no-op (returns 0) when older than the mitra's last applied status. */
 export const markOffline = script("markOffline", `
 local id = ARGV[1]
+if not acceptStatus(id, ARGV[2]) then return 0 end
 noteDirtyStatus(id)
 redis.call('SREM', ONLINE, id)
 redis.call('DEL', HEARTBEAT_KEY)
@@ -159,9 +173,13 @@ redis.call('ZREM', FREE_INDEX, id)
 return 1
 `)
 
-/** ARGV: id, '1' (deactivate: also offline) | '0' (reactivate). */
+/**
+ * ARGV: id, '1' (deactivate: also offline) | '0' (reactivate), status version. A no-op (returns
+ * 0) when older than the mitra's last applied status.
+ */
 export const setDeactivated = script("setDeactivated", `
 local id = ARGV[1]
+if not acceptStatus(id, ARGV[3]) then return 0 end
 noteDirtyStatus(id)
 if ARGV[2] == '1' then
   redis.call('SADD', DEACTIVATED, id)
@@ -284,14 +302,41 @@ return fresher
 `)
 
 /**
+ * A seed's clean-up of per-mitra keys Postgres does not imply (a mitra deleted, or a key written
+ * under a malformed id): the sets and indexes are replaced whole by the swap, but `mitra:capacity:`
+ * and `mitra:heartbeat:` keys live one per mitra. ARGV: prefix, then ids whose capacity key the
+ * seed found stray, '--', then ids whose heartbeat key it found stray. A mitra written while the
+ * seed ran (a dirty set) is left alone — it may be newer than the seed's read — and so is the
+ * heartbeat of a live online member (the swap judges those). Returns how many keys it deleted.
+ */
+export const removeStrayKeys = script("removeStrayKeys", `
+local prefix = ARGV[1]
+local function dirty(id)
+  return redis.call('SISMEMBER', DIRTY_STATUS, id) == 1 or redis.call('HEXISTS', DIRTY_CAPACITY, id) == 1
+    or redis.call('SISMEMBER', DIRTY_HEARTBEAT, id) == 1
+end
+local removed, kind = 0, 'capacity'
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if id == '--' then
+    kind = 'heartbeat'
+  elseif not dirty(id) and (kind == 'capacity' or redis.call('SISMEMBER', ONLINE, id) == 0) then
+    removed = removed + redis.call('DEL', prefix .. 'mitra:' .. kind .. ':' .. id)
+  end
+end
+return removed
+`)
+
+/**
  * The seed's swap: renames of what the seed staged (O(1) each), then fix-ups for the few mitras
- * written while the seed ran. KEYS[11..15] = staged online set, staged deactivated set, staged
- * max-sessions hash, staged heartbeat index, staged free index. ARGV: prefix, defaultMax,
+ * written while the seed ran. KEYS[12..17] = staged online set, staged deactivated set, staged
+ * max-sessions hash, staged heartbeat index, staged free index, staged status versions. ARGV: prefix, defaultMax,
  * defaultMaxVersion, seededAt, seed token, now (ms). Capacity and heartbeat keys were written before.
  */
 export const swapInSeed = script("swapInSeed", `
 local prefix, token, now = ARGV[1], ARGV[5], ARGV[6]
-local STAGED_ONLINE, STAGED_DEACTIVATED, STAGED_MAX, STAGED_HB, STAGED_FREE = KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+local STAGED_ONLINE, STAGED_DEACTIVATED, STAGED_MAX, STAGED_HB, STAGED_FREE = KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
+local STAGED_VERSIONS = KEYS[17]
 
 -- Mitras written while the seed ran: their live state is newer than the seed's read. Keep it.
 local kept = {}
@@ -299,7 +344,8 @@ for _, id in ipairs(redis.call('SMEMBERS', DIRTY_STATUS)) do
   kept[id] = {
     online = redis.call('SISMEMBER', ONLINE, id) == 1,
     deactivated = redis.call('SISMEMBER', DEACTIVATED, id) == 1,
-    score = redis.call('ZSCORE', HB_INDEX, id)
+    score = redis.call('ZSCORE', HB_INDEX, id),
+    version = redis.call('HGET', STATUS_VERSIONS, id)
   }
 end
 local keptMax, keptCapacity = {}, {}
@@ -330,6 +376,7 @@ swapIn(STAGED_DEACTIVATED, DEACTIVATED)
 swapIn(STAGED_MAX, MAX_SESSIONS)
 swapIn(STAGED_HB, HB_INDEX)
 swapIn(STAGED_FREE, FREE_INDEX)
+swapIn(STAGED_VERSIONS, STATUS_VERSIONS)
 redis.call('HSET', META, 'seededAt', ARGV[4], 'defaultMax', ARGV[2], 'defaultMaxVersion', ARGV[3])
 
 local touched = {}
@@ -340,6 +387,7 @@ end
 for id, state in pairs(kept) do
   if state.online then redis.call('SADD', ONLINE, id) else redis.call('SREM', ONLINE, id) end
   if state.deactivated then redis.call('SADD', DEACTIVATED, id) else redis.call('SREM', DEACTIVATED, id) end
+  if state.version then redis.call('HSET', STATUS_VERSIONS, id, state.version) end
   if state.online and state.score then
     redis.call('ZADD', HB_INDEX, state.score, id)
   else

@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { DisplayName, Email, NewPassword } from "../auth/Credentials.js"
+import { Uuid } from "../domain/Uuid.js"
 import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, RoleNotFound } from "./ControlCenterErrors.js"
 import { CcUser } from "./CcUsers.js"
 
@@ -10,13 +11,13 @@ export const NewCcUserPayload = Schema.Struct({
   email: Email,
   displayName: DisplayName,
   password: NewPassword,
-  roleId: Schema.UUID
+  roleId: Uuid
 }).annotations({ identifier: "NewCcUser" })
 
 export const CcUserPatchPayload = Schema.Struct({
   displayName: Schema.optionalWith(DisplayName, { exact: true }),
   password: Schema.optionalWith(NewPassword, { exact: true }),
-  roleId: Schema.optionalWith(Schema.UUID, { exact: true }),
+  roleId: Schema.optionalWith(Uuid, { exact: true }),
   isActive: Schema.optionalWith(Schema.Boolean, { exact: true })
 }).annotations({ identifier: "CcUserPatch" })
 
@@ -38,7 +39,7 @@ export class CcUsersApi extends HttpApiGroup.make("ccUsers")
   )
   .add(
     HttpApiEndpoint.patch("update", "/internal/cc-users/:id")
-      .setPath(Schema.Struct({ id: Schema.UUID }))
+      .setPath(Schema.Struct({ id: Uuid }))
       .setPayload(CcUserPatchPayload)
       .addSuccess(CcUserEnvelope)
       .addError(CcUserNotFound)

@@ -29,6 +29,8 @@ export interface MitraActivationChange {
   readonly wentOffline: boolean
   /** The control-center user who asked. */
   readonly actor: string
+  /** `mitras.status_version` of the committed state (read under the row lock when unchanged). */
+  readonly statusVersion: number
 }
 
 export class MitraAccountFollowUp extends Context.Tag("mitra/MitraAccountFollowUp")<MitraAccountFollowUp, {

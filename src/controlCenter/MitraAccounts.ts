@@ -8,6 +8,7 @@ import { Effect, Schema } from "effect"
 import { hashPassword } from "../auth/Passwords.js"
 import { RefreshSessions } from "../auth/RefreshSessions.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { Uuid } from "../domain/Uuid.js"
 import { DuplicatePhone, MitraNotFound } from "./ControlCenterErrors.js"
 import { type MitraActivationChange, MitraAccountFollowUp } from "./MitraAccountFollowUp.js"
 import { liveStatusList } from "../sessions/LiveSessions.js"
@@ -45,7 +46,7 @@ const MitraRow = Schema.Struct({
  */
 export const MitraCursor = Schema.compose(
   Schema.StringFromBase64Url,
-  Schema.parseJson(Schema.Tuple(Schema.String.pipe(Schema.pattern(/^\d{1,17}$/)), Schema.UUID))
+  Schema.parseJson(Schema.Tuple(Schema.String.pipe(Schema.pattern(/^\d{1,17}$/)), Uuid))
 ).annotations({ identifier: "MitraCursor", message: () => "Expected a cursor returned by a previous page" })
 
 export const maxPageSize = 100
@@ -182,16 +183,31 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
     const setActive = Effect.fn("MitraAccounts.setActive")(function*(mitraId: string, isActive: boolean, actor: string) {
       yield* Effect.annotateCurrentSpan({ "mitra.id": mitraId, "mitra.is_active": isActive })
       const change = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const [current] = yield* sql<{ isActive: boolean }>`SELECT is_active FROM mitras WHERE id = ${mitraId} FOR UPDATE`
+        const [current] = yield* sql<{ isActive: boolean; statusVersion: number }>`
+          SELECT is_active, status_version::float8 AS status_version FROM mitras WHERE id = ${mitraId} FOR UPDATE
+        `
         if (current === undefined) return yield* notFound(mitraId)
-        const unchanged: MitraActivationChange = { mitraId, isActive, changed: false, wentOffline: false, actor }
+        const unchanged: MitraActivationChange = {
+          mitraId,
+          isActive,
+          changed: false,
+          wentOffline: false,
+          actor,
+          statusVersion: current.statusVersion
+        }
         if (current.isActive === isActive) return unchanged
-        yield* sql`UPDATE mitras SET is_active = ${isActive}, updated_at = now() WHERE id = ${mitraId}`
+        // A status change: the next status version (see `StatusVersion` in the availability store).
+        const [updated] = yield* sql<{ statusVersion: number }>`
+          UPDATE mitras SET is_active = ${isActive}, status_version = status_version + 1, updated_at = now()
+          WHERE id = ${mitraId}
+          RETURNING status_version::float8 AS status_version
+        `
+        const changed = { ...unchanged, changed: true, statusVersion: updated!.statusVersion }
         if (isActive) {
           yield* sql`
             INSERT INTO mitra_status_events (mitra_id, event, reason, actor) VALUES (${mitraId}, 'reactivated', 'admin', ${actor})
           `
-          return { ...unchanged, changed: true }
+          return changed
         }
         yield* sessions.revokeAllOf("mitra", mitraId, "mitra_deactivated")
         const offline = yield* sql`
@@ -207,7 +223,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
             INSERT INTO mitra_status_events (mitra_id, event, reason, actor) VALUES (${mitraId}, 'offline', 'deactivated', ${actor})
           `
         }
-        return { ...unchanged, changed: true, wentOffline: offline.length > 0 }
+        return { ...changed, wentOffline: offline.length > 0 }
       })))
       yield* followUp.afterActivation(change).pipe(
         Effect.catchAllDefect((defect) =>

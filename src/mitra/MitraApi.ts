@@ -38,6 +38,7 @@ export class MitraApi extends HttpApiGroup.make("mitra")
   .add(
     HttpApiEndpoint.post("offline", "/api/mitra/status/offline")
       .addSuccess(OnlineState)
+      .addError(MitraNotFound)
       .middleware(MitraAuthentication)
       .annotate(OpenApi.Summary, "Goes offline; live sessions continue")
   )

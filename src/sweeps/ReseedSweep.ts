@@ -25,6 +25,7 @@ export class ReseedSweep extends Effect.Service<ReseedSweep>()("mitra/ReseedSwee
         deactivated_added: drift.deactivated.added,
         deactivated_removed: drift.deactivated.removed,
         capacity_fixed: drift.capacityFixed,
+        capacity_removed: drift.capacityRemoved,
         heartbeat_written: drift.heartbeatWritten,
         heartbeat_removed: drift.heartbeatRemoved
       }
@@ -36,7 +37,7 @@ export class ReseedSweep extends Effect.Service<ReseedSweep>()("mitra/ReseedSwee
           ? `mirror matched Postgres (${seeded.mitras} mitras, ${seeded.online} online)`
           : `healed ${total} drifted item(s): online +${counts.online_added}/-${counts.online_removed}, ` +
             `deactivated +${counts.deactivated_added}/-${counts.deactivated_removed}, ` +
-            `capacity ${counts.capacity_fixed} fixed, heartbeat ${counts.heartbeat_written} written / ` +
+            `capacity ${counts.capacity_fixed} fixed / ${counts.capacity_removed} removed, heartbeat ${counts.heartbeat_written} written / ` +
             `${counts.heartbeat_removed} removed (${seeded.mitras} mitras, ${seeded.online} online)`
       } satisfies SweepTick
     })

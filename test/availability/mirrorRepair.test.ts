@@ -86,7 +86,7 @@ describe("a failed mirror write asks for a prompt reseed", () => {
       yield* sql`UPDATE mitras SET is_active = false WHERE id = ${mitra.id}`.pipe(Effect.orDie)
       yield* sql`UPDATE mitra_online_status SET is_online = false WHERE mitra_id = ${mitra.id}`.pipe(Effect.orDie)
       const failuresBefore = yield* counterValue(valkeyWriteFailures, { operation: "setDeactivated" })
-      yield* status.mirrorActiveFlag(mitra.id, false)
+      yield* status.mirrorActiveFlag(mitra.id, false, 1)
       expect(yield* counterValue(valkeyWriteFailures, { operation: "setDeactivated" })).toBe(failuresBefore + 1)
 
       yield* awaitMirror((state) => state.deactivated.includes(mitra.id) && !state.online.includes(mitra.id))

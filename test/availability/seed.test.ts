@@ -78,9 +78,9 @@ describe("seedFromPostgres", () => {
       const missed = yield* createMitra({ isOnline: true })
       yield* seedMirror
       // Drift, as when mirror writes failed after their Postgres commits:
-      yield* store.markOnline(ghost.id, new Date(), { liveSessions: 0, maxConcurrentSessions: null })
-      yield* store.setDeactivated(reactivated.id, true)
-      yield* store.markOffline(missed.id)
+      yield* store.markOnline(ghost.id, new Date(), { liveSessions: 0, maxConcurrentSessions: null }, 0)
+      yield* store.setDeactivated(reactivated.id, true, 0)
+      yield* store.markOffline(missed.id, 0)
       yield* seedMirror
       const ids = [ghost.id, reactivated.id, missed.id]
       const state = yield* store.readState

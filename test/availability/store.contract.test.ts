@@ -28,6 +28,9 @@ const query = (freshSince: Date, defaultMaxSessions = 1, defaultMaxVersion = 1):
   defaultMaxSessions,
   defaultMaxVersion
 })
+/** Status versions in commit order (`StatusVersion`): each write newer than the last. */
+let lastVersion = 0
+const v = () => ++lastVersion
 const sorted = (ids: ReadonlyArray<string>) => [...ids].sort()
 const ids = (n: number) => Array.from({ length: n }, () => randomUUID())
 
@@ -42,7 +45,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("an online mitra with a fresh heartbeat is available, reachable and counted", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
+    yield* store.markOnline(a!, at(0), free, v())
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([a])
     expect(yield* store.countAvailable(query(at(-60)))).toBe(1)
     expect(yield* store.countOnline).toBe(1)
@@ -56,7 +59,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("freshness is inclusive at the cutoff; an older heartbeat is stale", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
+    yield* store.markOnline(a!, at(0), free, v())
     expect(yield* store.findAvailable(query(at(0)))).toEqual([a])
     expect(yield* store.isReachable(a!, at(0))).toBe(true)
     expect(yield* store.findAvailable(query(new Date(at(0).getTime() + 1)))).toEqual([])
@@ -69,9 +72,9 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("capacity: at its maximum a mitra is unavailable (but reachable); its own maximum beats the default", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [busy, roomy, full] = ids(3)
-    yield* store.markOnline(busy!, at(0), { liveSessions: 1, maxConcurrentSessions: null })
-    yield* store.markOnline(roomy!, at(0), { liveSessions: 1, maxConcurrentSessions: 2 })
-    yield* store.markOnline(full!, at(0), { liveSessions: 2, maxConcurrentSessions: 2 })
+    yield* store.markOnline(busy!, at(0), { liveSessions: 1, maxConcurrentSessions: null }, v())
+    yield* store.markOnline(roomy!, at(0), { liveSessions: 1, maxConcurrentSessions: 2 }, v())
+    yield* store.markOnline(full!, at(0), { liveSessions: 2, maxConcurrentSessions: 2 }, v())
     expect(sorted(yield* store.findAvailable(query(at(-60))))).toEqual([roomy])
     expect(yield* store.isReachable(busy!, at(-60))).toBe(true)
     yield* store.setCapacity(busy!, { liveSessions: 0, maxConcurrentSessions: null })
@@ -85,8 +88,8 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("a newer default maximum applies to mitras without their own", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a, b] = ids(2)
-    yield* store.markOnline(a!, at(0), { liveSessions: 1, maxConcurrentSessions: null })
-    yield* store.markOnline(b!, at(0), { liveSessions: 1, maxConcurrentSessions: 1 })
+    yield* store.markOnline(a!, at(0), { liveSessions: 1, maxConcurrentSessions: null }, v())
+    yield* store.markOnline(b!, at(0), { liveSessions: 1, maxConcurrentSessions: 1 }, v())
     expect(yield* store.findAvailable(query(at(-60), 1, 1))).toEqual([])
     expect(yield* store.findAvailable(query(at(-60), 2, 2))).toEqual([a])
     expect(yield* store.countAvailable(query(at(-60), 2, 2))).toBe(1)
@@ -96,8 +99,8 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("deactivation takes a mitra out (and offline); its heartbeat is refused; reactivation leaves it offline", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
-    yield* store.setDeactivated(a!, true)
+    yield* store.markOnline(a!, at(0), free, v())
+    yield* store.setDeactivated(a!, true, v())
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([])
     expect(yield* store.isReachable(a!, at(-60))).toBe(false)
     expect(yield* store.recordHeartbeat(a!, at(5))).toBe("deactivated")
@@ -105,21 +108,21 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(state.deactivated).toEqual([a])
     expect(state.online).toEqual([])
     expect(state.heartbeat[a!]).toBeUndefined()
-    yield* store.setDeactivated(a!, false)
+    yield* store.setDeactivated(a!, false, v())
     expect((yield* store.readState).deactivated).toEqual([])
     expect(yield* store.recordHeartbeat(a!, at(6))).toBe("not_online")
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([])
-    yield* store.markOnline(a!, at(7), free)
+    yield* store.markOnline(a!, at(7), free, v())
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([a])
   }))
 
   test("a late markOnline after a deactivation is a no-op: the mitra stays out of online, unheard", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
-    yield* store.setDeactivated(a!, true)
+    yield* store.markOnline(a!, at(0), free, v())
+    yield* store.setDeactivated(a!, true, v())
     // The setOnline that committed before the deactivation, its mirror write landing after.
-    yield* store.markOnline(a!, at(1), free)
+    yield* store.markOnline(a!, at(1), free, v())
     const state = yield* store.readState
     expect(state.deactivated).toEqual([a])
     expect(state.online).toEqual([])
@@ -133,8 +136,8 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("offline: out of the set, heartbeat key gone; a late heartbeat does not bring it back", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
-    yield* store.markOffline(a!)
+    yield* store.markOnline(a!, at(0), free, v())
+    yield* store.markOffline(a!, v())
     expect(yield* store.recordHeartbeat(a!, at(5))).toBe("not_online")
     const state = yield* store.readState
     expect(state.online).toEqual([])
@@ -146,7 +149,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("a heartbeat makes a stale mitra fresh, never moves backwards, and survives a capacity change", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), { liveSessions: 1, maxConcurrentSessions: null })
+    yield* store.markOnline(a!, at(0), { liveSessions: 1, maxConcurrentSessions: null }, v())
     expect(yield* store.recordHeartbeat(a!, at(100))).toBe("recorded")
     expect(yield* store.recordHeartbeat(a!, at(50))).toBe("recorded")
     expect((yield* store.readState).heartbeat[a!]).toBe(at(100).toISOString())
@@ -161,9 +164,9 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("going online again never moves a fresher heartbeat backwards", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a] = ids(1)
-    yield* store.markOnline(a!, at(0), free)
+    yield* store.markOnline(a!, at(0), free, v())
     yield* store.recordHeartbeat(a!, at(30))
-    yield* store.markOnline(a!, at(10), free)
+    yield* store.markOnline(a!, at(10), free, v())
     expect((yield* store.readState).heartbeat[a!]).toBe(at(30).toISOString())
     expect(yield* store.findAvailable(query(at(20)))).toEqual([a])
   }))
@@ -184,14 +187,15 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("replaceAll installs the derived state exactly, keeping fresher heartbeats", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [stays, leaves, fresherHere, fresherThere, inactive, busy, noHeartbeat] = ids(7)
-    for (const id of [stays, leaves, fresherHere, fresherThere]) yield* store.markOnline(id!, at(0), free)
+    for (const id of [stays, leaves, fresherHere, fresherThere]) yield* store.markOnline(id!, at(0), free, v())
     yield* store.recordHeartbeat(fresherHere!, at(50))
-    yield* store.setDeactivated(busy!, true)
+    yield* store.setDeactivated(busy!, true, v())
     const mitra = (id: string, fields: Partial<SeedMitra>): SeedMitra => ({
       id,
       isActive: true,
       isOnline: true,
       lastHeartbeatAt: at(10),
+      statusVersion: 0,
       liveSessions: 0,
       maxConcurrentSessions: null,
       ...fields
@@ -225,15 +229,16 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   test("a seed never reverts a write made while it ran; later seeds install what they read", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [wentOnline, wentOffline, gotBusy, gotFree, deactivated] = ids(5)
-    yield* store.markOnline(wentOffline!, at(0), free)
-    yield* store.markOnline(gotBusy!, at(0), free)
-    yield* store.markOnline(gotFree!, at(0), { liveSessions: 1, maxConcurrentSessions: null })
-    yield* store.markOnline(deactivated!, at(0), free)
+    yield* store.markOnline(wentOffline!, at(0), free, v())
+    yield* store.markOnline(gotBusy!, at(0), free, v())
+    yield* store.markOnline(gotFree!, at(0), { liveSessions: 1, maxConcurrentSessions: null }, v())
+    yield* store.markOnline(deactivated!, at(0), free, v())
     const row = (id: string, fields: Partial<SeedMitra>): SeedMitra => ({
       id,
       isActive: true,
       isOnline: true,
       lastHeartbeatAt: at(0),
+      statusVersion: 0,
       liveSessions: 0,
       maxConcurrentSessions: null,
       ...fields
@@ -251,11 +256,11 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
           row(deactivated!, {})
         ]
       }
-      yield* store.markOnline(wentOnline!, at(5), free)
-      yield* store.markOffline(wentOffline!)
+      yield* store.markOnline(wentOnline!, at(5), free, v())
+      yield* store.markOffline(wentOffline!, v())
       yield* store.setCapacity(gotBusy!, { liveSessions: 1, maxConcurrentSessions: null })
       yield* store.setCapacity(gotFree!, free)
-      yield* store.setDeactivated(deactivated!, true)
+      yield* store.setDeactivated(deactivated!, true, v())
       return truth
     })
     yield* store.replaceAll(readTruth)
@@ -280,6 +285,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
       isActive: i % 10 !== 0,
       isOnline: i % 3 !== 0,
       lastHeartbeatAt: i % 7 === 0 ? at(-120) : at(0),
+      statusVersion: 0,
       liveSessions: i % 5 === 0 ? 1 : 0,
       maxConcurrentSessions: i % 25 === 0 ? 2 : null
     })) }))

@@ -43,9 +43,9 @@ describe("the Valkey store", () => {
       yield* Effect.gen(function*() {
         const store = yield* AvailabilityStore
         yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
-        yield* store.markOnline(online, now, { liveSessions: 0, maxConcurrentSessions: 2 })
+        yield* store.markOnline(online, now, { liveSessions: 0, maxConcurrentSessions: 2 }, 0)
         yield* store.setCapacity(deactivated, free)
-        yield* store.setDeactivated(deactivated, true)
+        yield* store.setDeactivated(deactivated, true, 0)
         yield* store.writeSnapshot(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
 
         for (const [key, type] of Object.entries(contract)) expect(yield* Effect.promise(() => redis.type(key))).toBe(type)
@@ -70,7 +70,7 @@ describe("the Valkey store", () => {
       yield* Effect.gen(function*() {
         const store = yield* AvailabilityStore
         yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
-        yield* store.markOnline(id, now, free)
+        yield* store.markOnline(id, now, free, 0)
         yield* store.writeSnapshot(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
         const keys = yield* Effect.promise(() => redis.keys(`${prefix}*`))
         expect(keys).toEqual(expect.arrayContaining([
@@ -90,7 +90,7 @@ describe("the Valkey store", () => {
     Effect.gen(function*() {
       const store = yield* AvailabilityStore
       const id = randomUUID()
-      yield* store.markOnline(id, now, free)
+      yield* store.markOnline(id, now, free, 0)
       expect(yield* store.isSeeded).toBe(false)
       const reads: ReadonlyArray<Effect.Effect<unknown, ValkeyError>> = [
         store.findAvailable(query()),
@@ -114,7 +114,7 @@ describe("the Valkey store", () => {
       const store = yield* AvailabilityStore
       yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
       const id = randomUUID()
-      yield* store.markOnline(id, now, { liveSessions: 1, maxConcurrentSessions: null })
+      yield* store.markOnline(id, now, { liveSessions: 1, maxConcurrentSessions: null }, 0)
       expect(yield* store.findAvailable(query(1, 1))).toEqual([])
       expect(yield* store.findAvailable(query(2, 5))).toEqual([id])
       // A lagging instance still believes in 1 (version 1): the mirror keeps the newer rule.
@@ -131,7 +131,7 @@ describe("the Valkey store", () => {
       const store = yield* AvailabilityStore
       yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
       const id = randomUUID()
-      yield* store.markOnline(id, now, free)
+      yield* store.markOnline(id, now, free, 0)
       yield* Effect.promise(() => redis.script("FLUSH"))
       expect(yield* store.recordHeartbeat(id, new Date(now.getTime() + 1000))).toBe("recorded")
       expect(yield* store.findAvailable(query())).toEqual([id])
@@ -148,6 +148,7 @@ describe("the Valkey store", () => {
         isActive: true,
         isOnline: true,
         lastHeartbeatAt: now,
+        statusVersion: 0,
         liveSessions: 0,
         maxConcurrentSessions: null
       }))
@@ -184,6 +185,7 @@ describe("the Valkey store", () => {
         isActive: true,
         isOnline: true,
         lastHeartbeatAt: now,
+        statusVersion: 0,
         liveSessions: 0,
         maxConcurrentSessions: null
       }))

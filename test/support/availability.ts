@@ -50,8 +50,8 @@ export const createMirroredMitra = (options: CreateMitraOptions = {}) =>
     `.pipe(Effect.orDie)
     const capacity = { liveSessions: 0, maxConcurrentSessions: row.maxConcurrentSessions }
     yield* store.setCapacity(row.id, capacity)
-    if (row.isOnline && status?.lastHeartbeatAt) yield* store.markOnline(row.id, status.lastHeartbeatAt, capacity)
-    if (!row.isActive) yield* store.setDeactivated(row.id, true)
+    if (row.isOnline && status?.lastHeartbeatAt) yield* store.markOnline(row.id, status.lastHeartbeatAt, capacity, 0)
+    if (!row.isActive) yield* store.setDeactivated(row.id, true, 0)
     return row
   }).pipe(Effect.orDie)
 

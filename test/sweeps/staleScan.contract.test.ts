@@ -23,6 +23,9 @@ const stores = [
 const t0 = new Date("2026-05-25T10:00:00.000Z")
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000)
 const free: MitraCapacity = { liveSessions: 0, maxConcurrentSessions: null }
+let lastVersion = 0
+/** Status versions in commit order (`StatusVersion`). */
+const v = () => ++lastVersion
 const emptySeed = Effect.flatMap(AvailabilityStore, (store) => store.replaceAll(Effect.succeed({ mitras: [], defaults: { defaultMaxSessions: 1, defaultMaxVersion: 1 } })))
 const byId = <A extends { readonly mitraId: string }>(items: ReadonlyArray<A>) => [...items].sort((a, b) => a.mitraId.localeCompare(b.mitraId))
 
@@ -33,11 +36,11 @@ describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
   test("lists online mitras whose heartbeat is older than the cutoff, with that heartbeat; fresh and offline ones are not listed", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [stale, fresh, atCutoff, offline] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
-    yield* store.markOnline(stale, at(0), free)
-    yield* store.markOnline(fresh, at(50), free)
-    yield* store.markOnline(atCutoff, at(30), free)
-    yield* store.markOnline(offline, at(0), free)
-    yield* store.markOffline(offline)
+    yield* store.markOnline(stale, at(0), free, v())
+    yield* store.markOnline(fresh, at(50), free, v())
+    yield* store.markOnline(atCutoff, at(30), free, v())
+    yield* store.markOnline(offline, at(0), free, v())
+    yield* store.markOffline(offline, v())
     expect(yield* store.staleOnline(at(30))).toEqual([{ mitraId: stale, heartbeatAt: at(0) }])
     // One millisecond later the one exactly at the cutoff is stale too (freshness is inclusive).
     expect(byId(yield* store.staleOnline(new Date(at(30).getTime() + 1)))).toEqual(
@@ -50,7 +53,7 @@ describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
     const id = randomUUID()
     // What a seed does with an online row whose last_heartbeat_at is null.
     yield* store.replaceAll(Effect.succeed({
-      mitras: [{ id, isActive: true, isOnline: true, lastHeartbeatAt: null, ...free }],
+      mitras: [{ id, isActive: true, isOnline: true, lastHeartbeatAt: null, statusVersion: 0, ...free }],
       defaults: { defaultMaxSessions: 1, defaultMaxVersion: 2 }
     }))
     expect((yield* store.readState).heartbeat[id]).toBeUndefined()
@@ -60,8 +63,8 @@ describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
   test("with ids, judges only those, and only while they are online (the re-check)", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const [a, b, gone] = [randomUUID(), randomUUID(), randomUUID()]
-    for (const id of [a, b, gone]) yield* store.markOnline(id, at(0), free)
-    yield* store.markOffline(gone)
+    for (const id of [a, b, gone]) yield* store.markOnline(id, at(0), free, v())
+    yield* store.markOffline(gone, v())
     expect(yield* store.staleOnline(at(10), [a])).toEqual([{ mitraId: a, heartbeatAt: at(0) }])
     expect(yield* store.staleOnline(at(10), [gone, randomUUID()])).toEqual([])
     yield* store.recordHeartbeat(a, at(20))
@@ -72,7 +75,7 @@ describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
   test("thousands of online mitras: one call answers with exactly the stale ones", Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const mitras = Array.from({ length: 3_000 }, (_, i) => ({
-      id: randomUUID(), isActive: true, isOnline: true, lastHeartbeatAt: at(i % 3 === 0 ? 0 : 100), ...free
+      id: randomUUID(), isActive: true, isOnline: true, lastHeartbeatAt: at(i % 3 === 0 ? 0 : 100), statusVersion: 0, ...free
     }))
     yield* store.replaceAll(Effect.succeed({ mitras, defaults: { defaultMaxSessions: 1, defaultMaxVersion: 2 } }))
     const stale = yield* store.staleOnline(at(50))
