@@ -14,6 +14,13 @@ const seconds = (name: string, fallback: number) =>
     Config.map(Duration.seconds)
   )
 
+const millis = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected a positive number of milliseconds", validation: (n) => n > 0 }),
+    Config.withDefault(fallback),
+    Config.map(Duration.millis)
+  )
+
 /** A log level by name, any case: trace, debug, info, warn(ing), error, fatal, all, none/off. */
 const logLevel = (name: string) =>
   Config.string(name).pipe(
@@ -38,18 +45,18 @@ const database = Config.all({
     Config.validate({ message: "Expected at least 1 connection", validation: (n) => n >= 1 }),
     Config.withDefault(10)
   ),
-  embeddedDataDir: Config.string("EMBEDDED_DATA_DIR").pipe(Config.withDefault("./data/pglite"))
+  embeddedDataDir: Config.string("EMBEDDED_DATA_DIR").pipe(Config.withDefault("./data/pglite")),
+  /** The longest one statement may take (migrations included) before the request gets a 503. */
+  queryTimeout: millis("DATABASE_QUERY_TIMEOUT_MS", 5_000),
+  /** The longest a request waits for a pooled or new connection. */
+  connectTimeout: millis("DATABASE_CONNECT_TIMEOUT_MS", 3_000)
 })
 
 const valkey = Config.all({
   /** None → the in-memory availability store. */
   url: Config.option(Config.redacted("VALKEY_URL")),
   keyPrefix: Config.string("VALKEY_KEY_PREFIX").pipe(Config.withDefault("")),
-  commandTimeout: Config.integer("VALKEY_COMMAND_TIMEOUT_MS").pipe(
-    Config.validate({ message: "Expected a positive number of milliseconds", validation: (n) => n > 0 }),
-    Config.withDefault(500),
-    Config.map(Duration.millis)
-  )
+  commandTimeout: millis("VALKEY_COMMAND_TIMEOUT_MS", 500)
 })
 
 const auth = Config.all({

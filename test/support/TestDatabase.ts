@@ -2,11 +2,10 @@
  * An isolated Postgres database per test layer: cloned from the run's migrated template (fast),
  * dropped when the layer's scope closes. Files run in parallel without seeing each other's rows.
  */
-import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
-import { pgClientOptions } from "../../src/db/Database.js"
+import { pgClientLayer as servicePgClientLayer } from "../../src/db/PgPool.js"
 
 export class TestDatabase extends Context.Tag("test/TestDatabase")<TestDatabase, { readonly name: string; readonly url: string }>() {}
 
@@ -37,9 +36,21 @@ export const cloneTemplateDatabase = Effect.acquireRelease(
   ({ name }) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore)
 )
 
-/** A `PgClient` pool on `url` with the service's own client options. */
-export const pgClientLayer = (url: string, maxConnections = 5) =>
-  PgClient.layer({ ...pgClientOptions, url: Redacted.make(url), maxConnections })
+/**
+ * The service's own bounded pool (`src/db/PgPool.ts`) on `url`. Timeouts are the service's
+ * defaults unless a test shortens them (a stalled-database test need not wait 5 s).
+ */
+export const pgClientLayer = (
+  url: string,
+  maxConnections = 5,
+  timeouts: { readonly queryTimeout?: Duration.DurationInput; readonly connectTimeout?: Duration.DurationInput } = {}
+) =>
+  servicePgClientLayer({
+    url: Redacted.make(url),
+    maxConnections,
+    queryTimeout: timeouts.queryTimeout ?? Duration.seconds(5),
+    connectTimeout: timeouts.connectTimeout ?? Duration.seconds(3)
+  })
 
 /** `SqlClient` + `PgClient` on a database of its own, plus its name and URL. */
 export const TestDatabaseLive = Layer.unwrapScoped(

@@ -7,7 +7,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
-import { pgClientOptions } from "../../src/db/Database.js"
+import { pgClientOptions } from "../../src/db/PgPool.js"
 import { runMigrations } from "../../src/db/Migrations.js"
 import { startValkeyServer } from "./valkeyServer.js"
 
