@@ -35,7 +35,12 @@ const logLevel = (name: string) =>
 
 const http = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(3000)),
-  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0"))
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  /** The largest request body read, in bytes; every payload of the API is a small JSON object. */
+  maxBodyBytes: Config.integer("HTTP_MAX_BODY_BYTES").pipe(
+    Config.validate({ message: "Expected a positive whole number of bytes", validation: (n) => n > 0 }),
+    Config.withDefault(64 * 1024)
+  )
 })
 
 const database = Config.all({

@@ -2,7 +2,8 @@
  * Operator writes to the runtime settings: the key must be one of `SettingKeys` (else 404) and the
  * value must satisfy that key's schema (else 400); only then is `app_config` written.
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { describeParseError } from "../http/BoundedErrors.js"
 import { AppSettings } from "../settings/AppSettings.js"
 import { isSettingKey, type SettingKey, type Settings, SettingsSchema } from "../settings/SettingKeys.js"
 import { InvalidSettingValue, SettingNotFound } from "./ControlCenterErrors.js"
@@ -18,9 +19,7 @@ export class ConfigEditor extends Effect.Service<ConfigEditor>()("mitra/ConfigEd
       const valid = yield* Schema.decodeUnknown(schema)(value).pipe(
         Effect.mapError((error) =>
           new InvalidSettingValue({
-            message: `Invalid value for ${key}: ${
-              ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.message).join("; ")
-            }`,
+            message: `Invalid value for ${key}: ${describeParseError(error)}`,
             key
           })
         )

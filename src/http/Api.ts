@@ -11,7 +11,7 @@ import { MitrasApi } from "../controlCenter/MitrasApi.js"
 import { RolesApi } from "../controlCenter/RolesApi.js"
 import { MitraApi } from "../mitra/MitraApi.js"
 import { OpsApi } from "../ops/OpsApi.js"
-import { BadRequest, InternalError, NotFound } from "./HttpErrors.js"
+import { BadRequest, InternalError, NotFound, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.js"
 
 export class Api extends HttpApi.make("mitra-availability")
   .add(OpsApi)
@@ -25,6 +25,8 @@ export class Api extends HttpApi.make("mitra-availability")
   .add(DashboardApi)
   .addError(BadRequest)
   .addError(NotFound)
+  .addError(PayloadTooLarge)
+  .addError(UnsupportedMediaType)
   .addError(InternalError)
   .annotate(OpenApi.Title, "mitra-availability")
   .annotate(OpenApi.Description, "Which mitras can take a customer right now, and the pairing around it.")

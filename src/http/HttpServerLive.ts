@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "../config/AppConfig.js"
 import { JsonErrorResponsesLive } from "./JsonErrorResponses.js"
+import { RequestBodyGuardLive } from "./RequestBodyGuard.js"
 
 /** Routes polled or pinged so often that a span per request is not worth its cost. */
 export const untracedUrls = [
@@ -18,13 +19,18 @@ export const untracedUrls = [
   "/api/mitra/status/heartbeat"
 ]
 
-/** Serves `ApiLive` (the API with every group's handlers); the listener comes from `server`. */
+/**
+ * Serves `ApiLive` (the API with every group's handlers); the listener comes from `server`. Every
+ * request passes the body guard (size, media type, nesting) before any route, and every failure
+ * is answered as JSON.
+ */
 export const serveApi = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
   HttpApiBuilder.serve().pipe(
     HttpMiddleware.withTracerDisabledForUrls(untracedUrls),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(JsonErrorResponsesLive),
+    Layer.provide(RequestBodyGuardLive),
     Layer.provide(apiLive)
   )
 

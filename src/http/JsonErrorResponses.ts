@@ -1,16 +1,19 @@
 /**
  * API-level middleware (around the router, inside the API's own error encoding): the failures the
- * API's error schema does not describe are answered as JSON instead of an empty body.
+ * API's error schema does not describe are answered as JSON instead of an empty body, and the one
+ * it does describe but words from the input is cut to size.
  *
  * - an unknown route → 404 `NotFound`
  * - a body that cannot be read or parsed (malformed JSON) → 400 `BadRequest`
+ * - input that does not decode → 400 `HttpApiDecodeError`, bounded (`BoundedErrors.ts`)
  * - a database failure nobody mapped → 503 `DatabaseUnavailable`
  * - a defect (a bug) → logged with its cause, 500 `InternalError`
  *
  * Every other failure is a declared API error and passes through to be encoded by the API.
  */
-import { HttpApiBuilder, HttpServerResponse, type HttpApp } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerResponse, type HttpApp } from "@effect/platform"
 import { Cause, Effect, Option } from "effect"
+import { boundDecodeError } from "./BoundedErrors.js"
 
 type Tagged = { readonly _tag: string; readonly [key: string]: unknown }
 
@@ -44,7 +47,12 @@ export const jsonErrorResponses = <E, R>(app: HttpApp.Default<E, R>): HttpApp.De
       () => Option.flatMap(Cause.dieOption(cause), respondTo)
     )
     if (Option.isSome(known)) return Effect.succeed(known.value)
-    if (Option.isSome(Cause.failureOption(cause))) return Effect.failCause(cause) as never
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure)) {
+      return (failure.value instanceof HttpApiError.HttpApiDecodeError
+        ? Effect.fail(boundDecodeError(failure.value))
+        : Effect.failCause(cause)) as never
+    }
     return Effect.logError("Unhandled failure while serving a request", cause).pipe(
       Effect.as(json(500, { _tag: "InternalError", message: "Something went wrong on our side" }))
     )

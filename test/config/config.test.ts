@@ -18,6 +18,7 @@ describe("configuration", () => {
     Effect.gen(function*() {
       const config = yield* readTestConfig({ LOG_LEVEL: "info" })
       expect(config.http.port).toBe(3000)
+      expect(config.http.maxBodyBytes).toBe(64 * 1024)
       expect(Option.isNone(config.database.url)).toBe(true)
       expect(Option.isNone(config.valkey.url)).toBe(true)
       expect(config.valkey.keyPrefix).toBe("")
@@ -36,9 +37,10 @@ describe("configuration", () => {
         PORT: "8080", HOST: "127.0.0.1", DATABASE_URL: "postgres://u@db/x", VALKEY_URL: "redis://v:6379",
         VALKEY_KEY_PREFIX: "mitra:", ACCESS_TOKEN_TTL_SECONDS: "60", REFRESH_TOKEN_TTL_DAYS: "7",
         MITRA_AUTO_OFFLINE_SWEEP_SECONDS: "5", HEARTBEAT_MIRROR_INTERVAL_SECONDS: "6",
-        VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "7", AVAILABILITY_SNAPSHOT_TTL_SECONDS: "3", LOG_LEVEL: "WARNING", LOG_FORMAT: "json"
+        VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "7", AVAILABILITY_SNAPSHOT_TTL_SECONDS: "3", LOG_LEVEL: "WARNING", LOG_FORMAT: "json",
+        HTTP_MAX_BODY_BYTES: "1048576"
       })
-      expect(config.http).toEqual({ port: 8080, host: "127.0.0.1" })
+      expect(config.http).toEqual({ port: 8080, host: "127.0.0.1", maxBodyBytes: 1048576 })
       expect(Option.isSome(config.database.url) && Option.isSome(config.valkey.url)).toBe(true)
       expect(config.valkey.keyPrefix).toBe("mitra:")
       expect(Duration.toSeconds(config.auth.accessTokenTtl)).toBe(60)
@@ -55,6 +57,7 @@ describe("configuration", () => {
       expect(yield* configError({ MITRA_AUTO_OFFLINE_SWEEP_SECONDS: "0" })).toMatch(/MITRA_AUTO_OFFLINE_SWEEP_SECONDS: Expected a positive/)
       expect(yield* configError({ LOG_FORMAT: "xml" })).toMatch(/LOG_FORMAT/)
       expect(yield* configError({ LOG_LEVEL: "loud" })).toMatch(/LOG_LEVEL: Expected one of/)
+      expect(yield* configError({ HTTP_MAX_BODY_BYTES: "0" })).toMatch(/HTTP_MAX_BODY_BYTES: Expected a positive/)
     }))
 
   it("the service refuses to start on a bad PORT with a readable message, not a stack dump", () => {
