@@ -75,7 +75,7 @@ export const makeRateLimiter = (options: RateLimiterOptions): RateLimiterShape =
     `ratelimit:${limit}:${createHmac("sha256", keySecret).update(`${limit}\n${key}`).digest("base64url").slice(0, 27)}`
 
   /** Counts in Valkey, or in memory when there is no Valkey or it fails. */
-  const count = (key: string, window: Duration.Duration): Effect.Effect<WindowCount & { readonly store: RateLimitStore<never> | RateLimitStore }> =>
+  const count = (key: string, window: Duration.Duration): Effect.Effect<WindowCount & { readonly store: RateLimitStore }> =>
     Option.match(options.shared, {
       onNone: () => Effect.map(local.hit(key, window), (counted) => ({ ...counted, store: local })),
       onSome: (shared) =>
