@@ -2,6 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { TooManyRequests } from "../ratelimit/TooManyRequests.js"
 import { Forbidden, Unauthorized } from "./AuthErrors.js"
 import { DisplayName, Email, LoginPassword, Phone } from "./Credentials.js"
 
@@ -36,7 +37,9 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addSuccess(TokenPair)
       .addError(Unauthorized)
       .addError(Forbidden)
+      .addError(TooManyRequests)
       .annotate(OpenApi.Summary, "Control-center user login (email case-insensitive)")
+      .annotate(OpenApi.Description, "429 after too many failed logins for the email, or attempts from the address")
   )
   .add(
     HttpApiEndpoint.post("mitraLogin", "/mitra/login")
@@ -44,13 +47,17 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addSuccess(TokenPair)
       .addError(Unauthorized)
       .addError(Forbidden)
+      .addError(TooManyRequests)
       .annotate(OpenApi.Summary, "Mitra login; 403 when the mitra is deactivated")
+      .annotate(OpenApi.Description, "429 after too many failed logins for the phone, or attempts from the address")
   )
   .add(
     HttpApiEndpoint.post("anonymousCustomer", "/customer/anonymous")
       .setPayload(AnonymousCustomer)
       .addSuccess(CustomerSession, { status: 201 })
+      .addError(TooManyRequests)
       .annotate(OpenApi.Summary, "Creates an anonymous customer and its session (send {} for no display name)")
+      .annotate(OpenApi.Description, "429 after too many new customers from the address")
   )
   .add(
     HttpApiEndpoint.post("refresh", "/refresh")

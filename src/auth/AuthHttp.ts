@@ -1,15 +1,22 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
+import { AppConfig } from "../config/AppConfig.js"
 import { Api } from "../http/Api.js"
+import { addressBucket, clientAddress } from "../http/ClientAddress.js"
 import { Logins } from "./Logins.js"
 
 export const AuthHttpLive = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function*() {
     const logins = yield* Logins
+    const { http } = yield* AppConfig
+    /** What the per-address limits count under (src/http/ClientAddress.ts). */
+    const addressOf = (request: Parameters<typeof clientAddress>[0]) => addressBucket(clientAddress(request, http.trustProxyHops))
     return handlers
-      .handle("controlCenterLogin", ({ payload }) => logins.controlCenterUser(payload.email, payload.password))
-      .handle("mitraLogin", ({ payload }) => logins.mitra(payload.phone, payload.password))
-      .handle("anonymousCustomer", ({ payload }) => logins.anonymousCustomer(Option.fromNullable(payload.displayName)))
+      .handle("controlCenterLogin", ({ payload, request }) =>
+        logins.controlCenterUser(payload.email, payload.password, addressOf(request)))
+      .handle("mitraLogin", ({ payload, request }) => logins.mitra(payload.phone, payload.password, addressOf(request)))
+      .handle("anonymousCustomer", ({ payload, request }) =>
+        logins.anonymousCustomer(Option.fromNullable(payload.displayName), addressOf(request)))
       .handle("refresh", ({ payload }) => logins.refresh(payload.refreshToken))
       .handle("logout", ({ payload }) => logins.logout(payload.refreshToken))
   }))

@@ -5,10 +5,18 @@
  * Wrong credentials are one answer (401 `InvalidCredentials` message) whether or not the account
  * exists, and take as long either way: an unknown account is verified against `unmatchableHash`.
  * A deactivated account learns so (403) only after presenting its correct password.
+ *
+ * Rate limits (docs/security.md) are checked first, before the account is looked up or any
+ * password hashed: login attempts per client address, then failed logins per account. The account
+ * count is taken before the check (so concurrent guesses cannot all slip under the limit) and
+ * settled after it: a wrong password keeps it, a correct one (even of a deactivated account)
+ * clears the account's count, and a database failure gives it back — an outage must not lock
+ * anyone out.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { type DatabaseUnavailable, orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { RateLimiter } from "../ratelimit/RateLimiter.js"
 import { AccessTokens } from "./AccessTokens.js"
 import { ccUserDeactivated, Forbidden, mitraDeactivated, Unauthorized } from "./AuthErrors.js"
 import { unmatchableHash, verifyPassword } from "./Passwords.js"
@@ -35,6 +43,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
     const sql = yield* SqlClient.SqlClient
     const accessTokens = yield* AccessTokens
     const sessions = yield* RefreshSessions
+    const limiter = yield* RateLimiter
 
     const issuePair = (kind: SubjectKind, subjectId: string) =>
       Effect.gen(function*() {
@@ -52,26 +61,61 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
         return account
       })
 
-    const controlCenterUser = Effect.fn("Logins.controlCenterUser")(function*(email: string, password: string) {
-      const [account] = yield* orDatabaseUnavailable(sql<Account>`
-        SELECT id, password_hash, is_active FROM control_center_users WHERE lower(email) = lower(${email})
-      `)
-      const user = yield* checkPassword(account, password, ccUserDeactivated)
+    /**
+     * Runs `lookUpAndCheck` under the login limits: the address's attempts, then the account's
+     * failures (`accountKey` names the account whether or not it exists, so a limited unknown
+     * account looks like a limited known one).
+     */
+    const throttled = (
+      accountKey: string,
+      clientAddress: string,
+      lookUpAndCheck: Effect.Effect<Account, Unauthorized | Forbidden | DatabaseUnavailable>
+    ) =>
+      Effect.gen(function*() {
+        yield* limiter.consume("login_address", clientAddress)
+        const admission = yield* limiter.consume("login_account", accountKey)
+        return yield* lookUpAndCheck.pipe(
+          Effect.tap(() => admission.clear),
+          Effect.tapError((error) =>
+            error._tag === "Forbidden" ? admission.clear : error._tag === "DatabaseUnavailable" ? admission.takeBack : Effect.void
+          )
+        )
+      })
+
+    const controlCenterUser = Effect.fn("Logins.controlCenterUser")(function*(email: string, password: string, clientAddress: string) {
+      const user = yield* throttled(
+        `cc:${email.toLowerCase()}`,
+        clientAddress,
+        Effect.flatMap(
+          orDatabaseUnavailable(sql<Account>`
+            SELECT id, password_hash, is_active FROM control_center_users WHERE lower(email) = lower(${email})
+          `),
+          ([account]) => checkPassword(account, password, ccUserDeactivated)
+        )
+      )
       yield* Effect.annotateCurrentSpan("cc_user.id", user.id)
       return yield* issuePair("cc_user", user.id)
     })
 
-    const mitra = Effect.fn("Logins.mitra")(function*(phone: string, password: string) {
-      const [account] = yield* orDatabaseUnavailable(sql<Account>`
-        SELECT id, password_hash, is_active FROM mitras WHERE phone = ${phone}
-      `)
-      const mitra = yield* checkPassword(account, password, mitraDeactivated)
+    const mitra = Effect.fn("Logins.mitra")(function*(phone: string, password: string, clientAddress: string) {
+      const mitra = yield* throttled(
+        `mitra:${phone}`,
+        clientAddress,
+        Effect.flatMap(
+          orDatabaseUnavailable(sql<Account>`SELECT id, password_hash, is_active FROM mitras WHERE phone = ${phone}`),
+          ([account]) => checkPassword(account, password, mitraDeactivated)
+        )
+      )
       yield* Effect.annotateCurrentSpan("mitra.id", mitra.id)
       return yield* issuePair("mitra", mitra.id)
     })
 
-    /** A new anonymous customer and its first session. */
-    const anonymousCustomer = Effect.fn("Logins.anonymousCustomer")(function*(displayName: Option.Option<string>) {
+    /** A new anonymous customer and its first session, within the per-address limit. */
+    const anonymousCustomer = Effect.fn("Logins.anonymousCustomer")(function*(
+      displayName: Option.Option<string>,
+      clientAddress: string
+    ) {
+      yield* limiter.consume("anonymous_customer_address", clientAddress)
       const [customer] = yield* orDatabaseUnavailable(sql<{ id: string }>`
         INSERT INTO customers (display_name, is_anonymous) VALUES (${Option.getOrNull(displayName)}, true) RETURNING id
       `)
@@ -108,5 +152,5 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
 
     return { controlCenterUser, mitra, anonymousCustomer, refresh, logout }
   }),
-  dependencies: [RefreshSessions.Default]
+  dependencies: [RefreshSessions.Default, RateLimiter.Default]
 }) {}

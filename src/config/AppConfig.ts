@@ -40,6 +40,14 @@ const http = Config.all({
   maxBodyBytes: Config.integer("HTTP_MAX_BODY_BYTES").pipe(
     Config.validate({ message: "Expected a positive whole number of bytes", validation: (n) => n > 0 }),
     Config.withDefault(64 * 1024)
+  ),
+  /**
+   * Proxies in front of the service whose `X-Forwarded-For` entries are believed (0 = none: the
+   * socket's peer is the client). Only for a service reachable solely through those proxies.
+   */
+  trustProxyHops: Config.integer("TRUST_PROXY_HOPS").pipe(
+    Config.validate({ message: "Expected a whole number of proxies, 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(0)
   )
 })
 
@@ -87,6 +95,32 @@ const availability = Config.all({
   snapshotTtl: seconds("AVAILABILITY_SNAPSHOT_TTL_SECONDS", 10)
 })
 
+export interface RateLimitSettings {
+  /** Events allowed per window; more are refused until the window ends. */
+  readonly max: number
+  readonly window: Duration.Duration
+}
+
+/** A limit from its two variables; a `max` of 0 switches it off (None). */
+const rateLimit = (maxName: string, maxDefault: number, windowName: string, windowDefaultSeconds: number) =>
+  Config.all({
+    max: Config.integer(maxName).pipe(
+      Config.validate({ message: "Expected a whole number, 0 (no limit) or more", validation: (n) => n >= 0 }),
+      Config.withDefault(maxDefault)
+    ),
+    window: seconds(windowName, windowDefaultSeconds)
+  }).pipe(Config.map(({ max, window }) => max === 0 ? Option.none() : Option.some<RateLimitSettings>({ max, window })))
+
+/** docs/security.md, "Rate limits". */
+const rateLimits = Config.all({
+  /** Wrong passwords per account (control-center email or mitra phone), from any address. */
+  loginFailuresPerAccount: rateLimit("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, "LOGIN_ACCOUNT_WINDOW_SECONDS", 900),
+  /** Login attempts (either kind, any outcome) per client address. */
+  loginAttemptsPerAddress: rateLimit("LOGIN_MAX_ATTEMPTS_PER_ADDRESS", 30, "LOGIN_ADDRESS_WINDOW_SECONDS", 60),
+  /** Anonymous customers created per client address. */
+  anonymousCustomersPerAddress: rateLimit("ANONYMOUS_CUSTOMERS_PER_ADDRESS", 10, "ANONYMOUS_CUSTOMERS_WINDOW_SECONDS", 60)
+})
+
 const payments = Config.all({
   webhookSecret: Config.option(Config.redacted("PAYMENT_WEBHOOK_SECRET"))
 })
@@ -99,7 +133,17 @@ const observability = Config.all({
 })
 
 /** The whole configuration, read and validated at once so a bad value stops start-up early. */
-export const appConfig = Config.all({ http, database, valkey, auth, sweeps, availability, payments, observability })
+export const appConfig = Config.all({
+  http,
+  database,
+  valkey,
+  auth,
+  rateLimits,
+  sweeps,
+  availability,
+  payments,
+  observability
+})
 
 export interface AppConfigShape extends Config.Config.Success<typeof appConfig> {}
 

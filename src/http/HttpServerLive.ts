@@ -9,6 +9,7 @@ import { createServer } from "node:http"
 import { AppConfig } from "../config/AppConfig.js"
 import { JsonErrorResponsesLive } from "./JsonErrorResponses.js"
 import { RequestBodyGuardLive } from "./RequestBodyGuard.js"
+import { TooManyRequestsResponsesLive } from "./TooManyRequestsResponses.js"
 
 /** Routes polled or pinged so often that a span per request is not worth its cost. */
 export const untracedUrls = [
@@ -30,6 +31,7 @@ export const serveApi = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(JsonErrorResponsesLive),
+    Layer.provide(TooManyRequestsResponsesLive),
     Layer.provide(RequestBodyGuardLive),
     Layer.provide(apiLive)
   )

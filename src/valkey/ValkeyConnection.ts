@@ -41,7 +41,7 @@ export class ValkeyConnection extends Context.Tag("mitra/ValkeyConnection")<Valk
       const { valkey } = yield* AppConfig
       if (Option.isNone(valkey.url)) {
         yield* Effect.logWarning(
-          "IN-MEMORY MODE: no VALKEY_URL set, availability is kept in this process's memory. " +
+          "IN-MEMORY MODE: no VALKEY_URL set, availability and rate-limit counts are kept in this process's memory. " +
             "For trying the service out on one instance only; production sets VALKEY_URL."
         )
         return ValkeyConnection.disabled

@@ -29,6 +29,30 @@ describe("configuration", () => {
       expect(Duration.toSeconds(config.sweeps.reseed)).toBe(300)
       expect(Duration.toSeconds(config.availability.snapshotTtl)).toBe(10)
       expect(config.observability.logLevel).toBe(LogLevel.Info)
+      expect(config.http.trustProxyHops).toBe(0)
+      const limit = (settings: Option.Option<{ max: number; window: Duration.Duration }>) =>
+        Option.map(settings, ({ max, window }) => [max, Duration.toSeconds(window)])
+      expect(limit(config.rateLimits.loginFailuresPerAccount)).toEqual(Option.some([10, 900]))
+      expect(limit(config.rateLimits.loginAttemptsPerAddress)).toEqual(Option.some([30, 60]))
+      expect(limit(config.rateLimits.anonymousCustomersPerAddress)).toEqual(Option.some([10, 60]))
+    }))
+
+  it.effect("rate limits: each is read from its two variables, and a maximum of 0 switches it off", () =>
+    Effect.gen(function*() {
+      const config = yield* readTestConfig({
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: "5", LOGIN_ACCOUNT_WINDOW_SECONDS: "600",
+        LOGIN_MAX_ATTEMPTS_PER_ADDRESS: "0", LOGIN_ADDRESS_WINDOW_SECONDS: "30",
+        ANONYMOUS_CUSTOMERS_PER_ADDRESS: "3", ANONYMOUS_CUSTOMERS_WINDOW_SECONDS: "120",
+        TRUST_PROXY_HOPS: "2"
+      })
+      const { loginFailuresPerAccount, loginAttemptsPerAddress, anonymousCustomersPerAddress } = config.rateLimits
+      expect(Option.map(loginFailuresPerAccount, ({ max, window }) => [max, Duration.toSeconds(window)])).toEqual(Option.some([5, 600]))
+      expect(Option.isNone(loginAttemptsPerAddress)).toBe(true)
+      expect(Option.map(anonymousCustomersPerAddress, ({ max, window }) => [max, Duration.toSeconds(window)])).toEqual(Option.some([3, 120]))
+      expect(config.http.trustProxyHops).toBe(2)
+      expect(yield* configError({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "-1" })).toMatch(/LOGIN_MAX_FAILURES_PER_ACCOUNT: Expected a whole number/)
+      expect(yield* configError({ LOGIN_ACCOUNT_WINDOW_SECONDS: "0" })).toMatch(/LOGIN_ACCOUNT_WINDOW_SECONDS: Expected a positive/)
+      expect(yield* configError({ TRUST_PROXY_HOPS: "-1" })).toMatch(/TRUST_PROXY_HOPS/)
     }))
 
   it.effect("reads every variable it is given", () =>
@@ -40,7 +64,7 @@ describe("configuration", () => {
         VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "7", AVAILABILITY_SNAPSHOT_TTL_SECONDS: "3", LOG_LEVEL: "WARNING", LOG_FORMAT: "json",
         HTTP_MAX_BODY_BYTES: "1048576"
       })
-      expect(config.http).toEqual({ port: 8080, host: "127.0.0.1", maxBodyBytes: 1048576 })
+      expect(config.http).toEqual({ port: 8080, host: "127.0.0.1", maxBodyBytes: 1048576, trustProxyHops: 0 })
       expect(Option.isSome(config.database.url) && Option.isSome(config.valkey.url)).toBe(true)
       expect(config.valkey.keyPrefix).toBe("mitra:")
       expect(Duration.toSeconds(config.auth.accessTokenTtl)).toBe(60)

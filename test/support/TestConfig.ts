@@ -19,4 +19,18 @@ export const readTestConfig = (env: Record<string, string> = {}) =>
  * control-center admin). Tests of embedded-mode behaviour pass their own `config`.
  */
 export const TestConfigLive = (env: Record<string, string> = {}) =>
-  Layer.effect(AppConfig, Effect.orDie(readTestConfig({ DATABASE_URL: "postgres://database-from-the-test-harness", ...env })))
+  Layer.effect(
+    AppConfig,
+    Effect.orDie(readTestConfig({ DATABASE_URL: "postgres://database-from-the-test-harness", ...generousRateLimits, ...env }))
+  )
+
+/**
+ * A test file signs in far more often from one address than any client should (`loginAsMitra`,
+ * `loginAsCcUser`), so a test app's limits are out of the way — but still counted, so every login
+ * runs through the limiter. Tests of the limits set tight ones explicitly.
+ */
+export const generousRateLimits: Record<string, string> = {
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000",
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: "100000",
+  ANONYMOUS_CUSTOMERS_PER_ADDRESS: "100000"
+}
