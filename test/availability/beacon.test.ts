@@ -4,9 +4,10 @@
  * — not once per caller — when 100 requests miss at the same moment.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Context, type Duration, Effect, Layer, Ref } from "effect"
 import { Availability } from "../../src/availability/Availability.js"
 import { beaconComputations, counterValue } from "../../src/availability/AvailabilityMetrics.js"
+import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
 import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { availabilityInfrastructure, availabilityServices, mitraToken, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
@@ -24,6 +25,23 @@ const instance = (keyPrefix: string) =>
   Layer.build(availabilityServices(AvailabilityStoreLive).pipe(Layer.provide(testValkeyConnection({ keyPrefix }))))
 
 const beacon = Effect.flatMap(Availability, (a) => a.countAvailableMitrasFromCache())
+
+/** How many times the instance asked the store for the cluster-wide right to compute. */
+class ClaimCount extends Context.Tag("test/ClaimCount")<ClaimCount, Ref.Ref<number>>() {}
+
+/** The Valkey store, counting its `claimSnapshotComputation` calls in `ClaimCount`. */
+const countingClaims = Layer.effect(
+  AvailabilityStore,
+  Effect.gen(function*() {
+    const store = yield* AvailabilityStore
+    const claims = yield* ClaimCount
+    return {
+      ...store,
+      claimSnapshotComputation: (ttl: Duration.Duration) =>
+        Effect.zipRight(Ref.update(claims, (n) => n + 1), store.claimSnapshotComputation(ttl))
+    }
+  })
+).pipe(Layer.provide(AvailabilityStoreLive))
 
 describe("the beacon", () => {
   it.scopedLive("GET /api/availability serves the snapshot until its TTL, then a new count", () =>
@@ -58,7 +76,7 @@ describe("the beacon", () => {
       expect(yield* computations).toBe(before + 1)
     }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
 
-  it.live("100 concurrent misses on one instance compute once", () =>
+  it.live("100 concurrent misses on one instance compute once, and ask the cluster once", () =>
     Effect.gen(function*() {
       yield* createMitra({ isOnline: true })
       yield* seedMirror
@@ -67,7 +85,15 @@ describe("the beacon", () => {
       expect(new Set(results.map((r) => r.asOf)).size).toBe(1)
       expect(results[0]!.available).toBe(1)
       expect(yield* computations).toBe(before + 1)
-    }).pipe(Effect.provide(availabilityServices(AvailabilityStoreLive)), Effect.provide(availabilityInfrastructure()), Effect.orDie))
+      // The cluster-wide claim alone would also keep the count at one (the others wait for the
+      // winner's snapshot): the instance's single flight is what makes 100 misses one claim.
+      expect(yield* Ref.get(yield* ClaimCount)).toBe(1)
+    }).pipe(
+      Effect.provide(availabilityServices(countingClaims)),
+      Effect.provideServiceEffect(ClaimCount, Ref.make(0)),
+      Effect.provide(availabilityInfrastructure()),
+      Effect.orDie
+    ))
 
   it.scopedLive("100 concurrent misses across two instances compute once for the cluster", () =>
     Effect.gen(function*() {

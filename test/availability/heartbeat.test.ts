@@ -11,7 +11,8 @@ import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
 import { FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
-import { mitraToken } from "../support/availability.js"
+import { Heartbeat } from "../../src/availability/Heartbeat.js"
+import { AvailabilityTestLive, mitraToken } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { post } from "../support/http.js"
 import { TestApp, type TestAppOptions } from "../support/TestApp.js"
@@ -145,4 +146,22 @@ describe("POST /api/mitra/status/heartbeat", () => {
       expect(response.status).toBe(401)
       expect(response.body).toMatchObject({ _tag: "Unauthorized" })
     }).pipe(Effect.provide(TestApp())))
+})
+
+describe("Heartbeat.record on an unseeded mirror (a Valkey just restarted, before its reseed)", () => {
+  it.live("the mirror cannot vouch for anyone: a deactivated mitra is refused by the database check; an active one is recorded in Postgres", () =>
+    Effect.gen(function*() {
+      const heartbeats = yield* Heartbeat
+      const store = yield* AvailabilityStore
+      // A fresh key prefix is what a restarted server looks like: no keys, not seeded.
+      expect(yield* store.isSeeded).toBe(false)
+      const deactivated = yield* createMitra({ isActive: false, isOnline: true })
+      const refused = yield* Effect.flip(heartbeats.record(deactivated.id))
+      expect(refused._tag).toBe("Forbidden")
+
+      const active = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date(Date.now() - 60_000) })
+      const before = (yield* lastHeartbeatAt(active.id))!.lastHeartbeatAt!
+      expect(yield* heartbeats.record(active.id)).toBe("recorded")
+      expect((yield* lastHeartbeatAt(active.id))!.lastHeartbeatAt!.getTime()).toBeGreaterThan(before.getTime())
+    }).pipe(Effect.provide(AvailabilityTestLive()), Effect.orDie))
 })

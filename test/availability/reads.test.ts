@@ -37,7 +37,10 @@ const scenario = Effect.gen(function*() {
     roomy: yield* createMitra({ isOnline: true, maxConcurrentSessions: 3 }),
     full: yield* createMitra({ isOnline: true, maxConcurrentSessions: 2 }),
     offline: yield* createMitra(),
-    inactive: yield* createMitra({ isActive: false })
+    inactive: yield* createMitra({ isActive: false }),
+    // Deactivated with its online row left behind (data from before deactivation took mitras
+    // offline, or a hand edit): online and deactivated at once, so only the active filter excludes it.
+    onlineInactive: yield* createMitra({ isOnline: true, isActive: false, lastHeartbeatAt: secondsAgo(5) })
   }
   yield* insertSession({ mitraId: m.busy.id, status: "active" })
   yield* insertSession({ mitraId: m.roomy.id, status: "pending_payment" })
@@ -81,12 +84,13 @@ describe("availability reads: the mirror and Postgres agree", () => {
       expect(fromValkey.available).toEqual([m.fresh.id, m.roomy.id].sort())
       expect(fromValkey.count).toBe(2)
       expect(fromValkey.beacon).toBe(2)
-      expect(fromValkey.online).toBe(6)
+      expect(fromValkey.online).toBe(7)
       expect(fromValkey.reachable).toMatchObject({
         [m.fresh.id]: true, [m.busy.id]: true, [m.roomy.id]: true, [m.full.id]: true,
-        [m.stale.id]: false, [m.noHeartbeat.id]: false, [m.offline.id]: false, [m.inactive.id]: false
+        [m.stale.id]: false, [m.noHeartbeat.id]: false, [m.offline.id]: false, [m.inactive.id]: false,
+        [m.onlineInactive.id]: false
       })
-      expect(fromValkey.dashboard).toEqual({ online: 6, available: 2, liveSessions: 4, searching: 2 })
+      expect(fromValkey.dashboard).toEqual({ online: 7, available: 2, liveSessions: 4, searching: 2 })
 
       expect(yield* answers(ids).pipe(Effect.provide(duringOutage))).toEqual(fromValkey)
       const during = yield* fallbackCounts
