@@ -238,6 +238,8 @@ const summarize = (rounds: ReadonlyArray<RoundResult>) => ({
   latencyP99Ms: round(mean(rounds.map((r) => r.latencyP99Ms))),
   cpuMicrosPerRequest: spread(rounds.map((r) => r.cpuMicrosPerRequest)),
   valkeyCpuMicrosPerRequest: round(mean(rounds.map((r) => r.valkeyCpuMicrosPerRequest))),
+  /** Of the last round: the mix is the same in every round. */
+  valkeyCommandsPerRequest: rounds[rounds.length - 1]?.valkeyCommandsPerRequest ?? {},
   loadGeneratorCpuPercent: round(mean(rounds.map((r) => r.loadGeneratorCpuPercent)), 0)
 })
 
@@ -311,6 +313,20 @@ const resultTables = (output: Output) => {
   }
   lines.push(
     "",
+    "Valkey commands per request, by name (commands a Lua script runs counted too; INFO commandstats over the last round):",
+    "",
+    `| route | ${serverKeys.map((s) => serverLabels[s]).join(" | ")} |`,
+    `|---|${serverKeys.map(() => "---").join("|")}|`
+  )
+  for (const key of routeKeys) {
+    const perServer = serverKeys.map((s) => {
+      const commands = Object.entries(output.routes[key].results[s].valkeyCommandsPerRequest)
+      return commands.length === 0 ? "none" : commands.map(([command, n]) => `${command} ${n}`).join(", ")
+    })
+    lines.push(`| ${routeLabel(output.routes[key])} | ${perServer.join(" | ")} |`)
+  }
+  lines.push(
+    "",
     "| server | RSS at rest | RSS after the load |",
     "|---|---:|---:|"
   )
@@ -359,6 +375,15 @@ const chart = (output: Output) =>
 /** Valkey also reports `redis_version` (the Redis release it is compatible with): its own comes first. */
 const valkeyVersion = (info: string) => (/^valkey_version:(\S+)/m.exec(info) ?? /^redis_version:(\S+)/m.exec(info))?.[1] ?? "unknown"
 
+/** Calls by command name from INFO commandstats (`cmdstat_get:calls=12,…`), the bench's own INFO left out. */
+const commandCalls = (info: string) => {
+  const calls: Record<string, number> = {}
+  for (const [, command, count] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (command !== undefined && command !== "info") calls[command] = Number(count)
+  }
+  return calls
+}
+
 const rssMiB = (pid: number) => round(processRssKiB(pid) / 1024)
 
 const main = async () => {
@@ -372,6 +397,7 @@ const main = async () => {
   if (valkeyPid === undefined) throw new Error("valkey-server has no pid")
   onCleanup(`stop valkey-server (pid ${valkeyPid})`, () => valkey.stop("SIGTERM"))
   const serviceValkey = benchValkeyClient(valkey.url)
+  const valkeyProbe = { pid: valkeyPid, commandCalls: async () => commandCalls(await serviceValkey.info("commandstats")) }
   // The peers use database 1: same key names and commands, apart from the service's keys.
   const peerValkeyUrl = `${valkey.url}/1`
   const peerValkey = benchValkeyClient(peerValkeyUrl)
@@ -470,11 +496,11 @@ const main = async () => {
     const route = routes[routeKey]
     process.stdout.write(`\n== ${routeLabel(route)} ==\n`)
     for (const server of serverKeys) {
-      await runLoad({ server: servers[server], valkeyPid, route, connections: settings.connections, seconds: settings.warmupSeconds })
+      await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, seconds: settings.warmupSeconds })
     }
     for (let r = 1; r <= settings.rounds; r++) {
       for (const server of serverKeys) {
-        const result = await runLoad({ server: servers[server], valkeyPid, route, connections: settings.connections, seconds: settings.roundSeconds })
+        const result = await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, seconds: settings.roundSeconds })
         rounds[routeKey][server].push(result)
         process.stdout.write(
           `round ${r}/${settings.rounds} ${server.padEnd(7)} ${thousands(result.requestsPerSec).padStart(7)} req/s  p50 ${result.latencyP50Ms} ms  ` +
