@@ -17,7 +17,7 @@
  * duration), reading each server's CPU from /proc around each round.
  *
  * Writes `bench/results/http.json`, `bench/results/http.svg` and the results block of
- * `docs/performance.md`. `BENCH_ROUNDS`, `BENCH_ROUND_SECONDS`, `BENCH_WARMUP_SECONDS` shorten a
+ * `docs/performance.md`. `BENCH_ROUNDS`, `BENCH_ROUND_SECONDS`, `BENCH_WARMUP_REQUESTS` shorten a
  * trial run.
  */
 import { Redis } from "ioredis"
@@ -44,7 +44,7 @@ const settings = {
   mitras: 1_000,
   deactivatedMitras: 10,
   connections: 50,
-  warmupSeconds: positiveInt("BENCH_WARMUP_SECONDS", 3),
+  warmupRequests: positiveInt("BENCH_WARMUP_REQUESTS", 10_000),
   roundSeconds: positiveInt("BENCH_ROUND_SECONDS", 5),
   rounds: positiveInt("BENCH_ROUNDS", 3)
 }
@@ -284,7 +284,7 @@ const resultTables = (output: Output) => {
     `Measured ${output.generatedAt.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, Valkey ${m.valkey}, Postgres ${m.postgres}; ` +
     `1-minute load average ${m.loadAverage.atStart[0]} at the start, ${m.loadAverage.atEnd[0]} at the end. ` +
     `${output.settings.connections} connections, ${output.settings.rounds} rounds of ${output.settings.roundSeconds} s per server and route ` +
-    `after a ${output.settings.warmupSeconds} s warm-up, interleaved. Latency: mean over rounds of each round's percentile.`,
+    `after a warm-up of ${thousands(output.settings.warmupRequests)} requests, interleaved. Latency: mean over rounds of each round's percentile.`,
     "",
     "| route | server | requests/s (mean) | requests/s per round | p50 ms | p99 ms | server CPU µs / request | Valkey CPU µs / request | load generator CPU |",
     "|---|---|---:|---|---:|---:|---:|---:|---:|"
@@ -496,11 +496,11 @@ const main = async () => {
     const route = routes[routeKey]
     process.stdout.write(`\n== ${routeLabel(route)} ==\n`)
     for (const server of serverKeys) {
-      await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, seconds: settings.warmupSeconds })
+      await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, length: { requests: settings.warmupRequests } })
     }
     for (let r = 1; r <= settings.rounds; r++) {
       for (const server of serverKeys) {
-        const result = await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, seconds: settings.roundSeconds })
+        const result = await runLoad({ server: servers[server], valkey: valkeyProbe, route, connections: settings.connections, length: { seconds: settings.roundSeconds } })
         rounds[routeKey][server].push(result)
         process.stdout.write(
           `round ${r}/${settings.rounds} ${server.padEnd(7)} ${thousands(result.requestsPerSec).padStart(7)} req/s  p50 ${result.latencyP50Ms} ms  ` +

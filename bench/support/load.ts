@@ -1,5 +1,5 @@
 /**
- * One timed round of load against one server: autocannon in this process (keep-alive connections,
+ * One round of load against one server: autocannon in this process (keep-alive connections,
  * no pipelining), the server's CPU read from /proc just before and just after.
  */
 import autocannon from "autocannon"
@@ -50,7 +50,8 @@ export const runLoad = async (options: {
   }
   readonly route: RouteLoad
   readonly connections: number
-  readonly seconds: number
+  /** A round lasts a fixed time; a warm-up a fixed number of requests (the same JIT exposure for a slow server as for a fast one). */
+  readonly length: { readonly seconds: number } | { readonly requests: number }
 }): Promise<RoundResult> => {
   const { server, route } = options
   const tokens = route.tokens
@@ -69,7 +70,7 @@ export const runLoad = async (options: {
     url: server.baseUrl,
     connections: options.connections,
     pipelining: 1,
-    duration: options.seconds,
+    ...("seconds" in options.length ? { duration: options.length.seconds } : { amount: options.length.requests }),
     requests: [request]
   })
   const elapsedMicros = (performance.now() - startedAt) * 1000
