@@ -94,7 +94,8 @@ const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): 
         const subjectId = payload.sub
         return typeof kind === "string" && (subjectKinds as ReadonlyArray<string>).includes(kind) &&
             typeof subjectId === "string" && uuid.test(subjectId)
-          ? Effect.succeed<VerifiedToken>({ kind: kind as SubjectKind, subjectId })
+          // Canonical (lowercase), like every id the service compares as a string.
+          ? Effect.succeed<VerifiedToken>({ kind: kind as SubjectKind, subjectId: subjectId.toLowerCase() })
           : Effect.fail(unauthorized)
       })
     )

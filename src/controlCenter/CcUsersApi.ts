@@ -3,20 +3,21 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { DisplayName, Email, NewPassword } from "../auth/Credentials.js"
-import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, RoleNotFound } from "./ControlCenterErrors.js"
+import { CanonicalUuid } from "../http/CanonicalUuid.js"
+import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, LastSuperAdmin, RoleNotFound } from "./ControlCenterErrors.js"
 import { CcUser } from "./CcUsers.js"
 
 export const NewCcUserPayload = Schema.Struct({
   email: Email,
   displayName: DisplayName,
   password: NewPassword,
-  roleId: Schema.UUID
+  roleId: CanonicalUuid
 }).annotations({ identifier: "NewCcUser" })
 
 export const CcUserPatchPayload = Schema.Struct({
   displayName: Schema.optionalWith(DisplayName, { exact: true }),
   password: Schema.optionalWith(NewPassword, { exact: true }),
-  roleId: Schema.optionalWith(Schema.UUID, { exact: true }),
+  roleId: Schema.optionalWith(CanonicalUuid, { exact: true }),
   isActive: Schema.optionalWith(Schema.Boolean, { exact: true })
 }).annotations({ identifier: "CcUserPatch" })
 
@@ -38,12 +39,13 @@ export class CcUsersApi extends HttpApiGroup.make("ccUsers")
   )
   .add(
     HttpApiEndpoint.patch("update", "/internal/cc-users/:id")
-      .setPath(Schema.Struct({ id: Schema.UUID }))
+      .setPath(Schema.Struct({ id: CanonicalUuid }))
       .setPayload(CcUserPatchPayload)
       .addSuccess(CcUserEnvelope)
       .addError(CcUserNotFound)
       .addError(RoleNotFound)
       .addError(CannotDeactivateSelf)
+      .addError(LastSuperAdmin)
       .annotate(OpenApi.Summary, "Edits a control-center user; permission control_center_users:update")
   )
   .middleware(CcUserAuthentication)

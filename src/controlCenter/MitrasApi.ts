@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { DisplayName, NewPassword, Phone } from "../auth/Credentials.js"
+import { CanonicalUuid } from "../http/CanonicalUuid.js"
 import { DuplicatePhone, MitraNotFound } from "./ControlCenterErrors.js"
 import { maxPageSize, Mitra, MitraCursor } from "./MitraAccounts.js"
 
@@ -39,7 +40,7 @@ export const MitraPage = Schema.Struct({
 
 export const MitraEnvelope = Schema.Struct({ mitra: Mitra }).annotations({ identifier: "MitraEnvelope" })
 
-const MitraPath = Schema.Struct({ id: Schema.UUID })
+const MitraPath = Schema.Struct({ id: CanonicalUuid })
 
 export class MitrasApi extends HttpApiGroup.make("mitras")
   .add(
