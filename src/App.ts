@@ -85,9 +85,9 @@ export const StartupLive = Layer.mergeAll(
 ).pipe(Layer.provide(MigrationsLive))
 
 /**
- * Start-up work, then the three background sweeps (auto-offline, heartbeat mirror, reseed;
- * `src/sweeps`): their loops are forked once the seed is done, tick first one cadence later, and
- * are interrupted on shutdown.
+ * Start-up work, then the four background sweeps (auto-offline, heartbeat mirror, reseed,
+ * auth-session pruning; `src/sweeps`): their loops are forked once the seed is done, tick first one
+ * cadence later, and are interrupted on shutdown.
  */
 export const BackgroundLive = SweepsLive.pipe(Layer.provideMerge(StartupLive))
 

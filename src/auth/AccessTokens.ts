@@ -1,7 +1,9 @@
 /**
  * Access tokens: short-lived HS256 JWTs carrying the subject's kind and id (`sub`, `kind`).
  * Verification accepts only HS256 with our key: `alg: none`, other algorithms, a wrong key, a
- * tampered payload or an expired token are all the same `Unauthorized`.
+ * tampered payload or an expired token are all the same `Unauthorized`. So is a token without
+ * `exp` or `iat`, one issued in the future, or one older than the access-token TTL: a token is
+ * only ever as long-lived as the TTL says, whatever its claims.
  */
 import { ConfigError, Duration, Effect, Layer, Option, Redacted, Context } from "effect"
 import { jwtVerify, SignJWT } from "jose"
@@ -23,6 +25,12 @@ export interface IssuedAccessToken {
 
 const subjectKinds: ReadonlyArray<SubjectKind> = ["mitra", "customer", "cc_user"]
 const issuer = "mitra-availability"
+
+/**
+ * Clock skew tolerated between the instance that signed a token and the one verifying it (for
+ * `exp`, and for an `iat` slightly in the future). Small: instances are expected to run NTP.
+ */
+const clockToleranceSeconds = 5
 
 /** HS256 needs a key at least as long as its output: 32 bytes. */
 const minimumSecretLength = 32
@@ -85,7 +93,16 @@ const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): 
 
   const verify = (token: string) =>
     Effect.tryPromise({
-      try: () => jwtVerify(token, key, { algorithms: ["HS256"], issuer }),
+      try: () =>
+        jwtVerify(token, key, {
+          algorithms: ["HS256"],
+          issuer,
+          requiredClaims: ["exp", "iat", "sub"],
+          // Also refuses an `iat` in the future (beyond the tolerance), and caps a token's age at
+          // the TTL even if its `exp` says later.
+          maxTokenAge: expiresIn,
+          clockTolerance: clockToleranceSeconds
+        }),
       // Every rejection (bad signature, alg, expiry, shape) is the same answer to the caller.
       catch: () => unauthorized
     }).pipe(

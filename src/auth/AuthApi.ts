@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { TooManyRequests } from "../ratelimit/TooManyRequests.js"
 import { Forbidden, Unauthorized } from "./AuthErrors.js"
-import { DisplayName, Email, LoginPassword, Phone } from "./Credentials.js"
+import { DisplayName, LoginEmail, LoginPassword, Phone } from "./Credentials.js"
 
 const RefreshToken = Schema.String.pipe(
   Schema.minLength(1, { message: () => "Expected a refresh token" }),
@@ -23,7 +23,7 @@ export const CustomerSession = Schema.Struct({
   ...TokenPair.fields
 }).annotations({ identifier: "CustomerSession" })
 
-export const CcLogin = Schema.Struct({ email: Email, password: LoginPassword }).annotations({ identifier: "CcLogin" })
+export const CcLogin = Schema.Struct({ email: LoginEmail, password: LoginPassword }).annotations({ identifier: "CcLogin" })
 export const MitraLogin = Schema.Struct({ phone: Phone, password: LoginPassword }).annotations({ identifier: "MitraLogin" })
 export const AnonymousCustomer = Schema.Struct({ displayName: Schema.optionalWith(DisplayName, { exact: true }) }).annotations({
   identifier: "AnonymousCustomer"

@@ -70,7 +70,7 @@ export const bootstrapAdmin = Effect.gen(function*() {
     if (yield* anyUser) return false
     const [role] = yield* sql<{ id: string }>`
       INSERT INTO roles (name, permissions) VALUES (${superAdminRole}, ${JSON.stringify(allPermissions)}::jsonb)
-      ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions
+      ON CONFLICT ((lower(name))) DO UPDATE SET permissions = EXCLUDED.permissions
       RETURNING id
     `
     yield* sql`

@@ -31,6 +31,18 @@ export interface RotatedSession {
   readonly refreshToken: string
 }
 
+/** What `pruneEnded` deleted. */
+export interface PrunedSessions {
+  readonly sessions: number
+  readonly rotatedTokens: number
+}
+
+/**
+ * Rows one pruning statement deletes at most: a backlog (a first run after years) is worked off
+ * in many short statements, never one that holds its locks and WAL for minutes.
+ */
+export const pruneBatchSize = 5000
+
 const newRefreshToken = () => randomBytes(32).toString("base64url")
 
 export const hashRefreshToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex")
@@ -146,6 +158,56 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
       }
     )
 
-    return { create, rotate, revoke, revokeAllOf }
+    /** Runs a `DELETE … LIMIT pruneBatchSize` statement (counting its rows) until it deletes fewer. */
+    const deleteInBatches = (batch: Effect.Effect<ReadonlyArray<{ readonly n: number }>, SqlError.SqlError>) =>
+      Effect.iterate({ total: 0, last: pruneBatchSize }, {
+        while: ({ last }) => last >= pruneBatchSize,
+        body: ({ total }) => Effect.map(batch, ([row]) => ({ total: total + (row?.n ?? 0), last: row?.n ?? 0 }))
+      }).pipe(Effect.map(({ total }) => total))
+
+    /**
+     * Deletes what no longer serves a purpose, in batches of `pruneBatchSize` (each its own
+     * statement, outside any transaction):
+     * 1. rotated-token rows older than `rotatedBefore` (the refresh TTL ago: such a token would
+     *    have expired by now even unrotated, so a replay of it is worthless to a thief);
+     * 2. rotated-token rows of sessions that ended before `endedBefore` — deleted first, in
+     *    batches of their own, so deleting a session never cascades to thousands of them at once;
+     * 3. sessions that ended (revoked or expired) before `endedBefore`.
+     * Live sessions and recently ended ones stay, with the rotated tokens that reuse detection
+     * still needs. Idempotent and safe on several instances at once.
+     */
+    const pruneEnded = Effect.fn("RefreshSessions.pruneEnded")(function*(endedBefore: Date, rotatedBefore: Date) {
+      const ended = sql`LEAST(revoked_at, expires_at) < ${endedBefore}`
+      const oldRotated = yield* deleteInBatches(sql`
+        WITH deleted AS (
+          DELETE FROM auth_session_rotated_tokens WHERE refresh_token_hash IN (
+            SELECT refresh_token_hash FROM auth_session_rotated_tokens WHERE rotated_at < ${rotatedBefore} LIMIT ${pruneBatchSize}
+          )
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM deleted
+      `)
+      const ofEndedSessions = yield* deleteInBatches(sql`
+        WITH deleted AS (
+          DELETE FROM auth_session_rotated_tokens WHERE refresh_token_hash IN (
+            SELECT r.refresh_token_hash FROM auth_session_rotated_tokens r
+            WHERE r.session_id IN (SELECT id FROM auth_sessions WHERE ${ended})
+            LIMIT ${pruneBatchSize}
+          )
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM deleted
+      `)
+      const sessions = yield* deleteInBatches(sql`
+        WITH deleted AS (
+          DELETE FROM auth_sessions WHERE id IN (SELECT id FROM auth_sessions WHERE ${ended} LIMIT ${pruneBatchSize})
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM deleted
+      `)
+      return { sessions, rotatedTokens: oldRotated + ofEndedSessions } satisfies PrunedSessions
+    }, orDatabaseUnavailable)
+
+    return { create, rotate, revoke, revokeAllOf, pruneEnded }
   })
 }) {}

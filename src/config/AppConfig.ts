@@ -81,6 +81,12 @@ const auth = Config.all({
     Config.withDefault(30),
     Config.map(Duration.days)
   ),
+  /** How long ended (revoked or expired) refresh sessions are kept before the pruning sweep deletes them. */
+  endedSessionRetention: Config.integer("AUTH_SESSION_RETENTION_DAYS").pipe(
+    Config.validate({ message: "Expected a positive whole number of days", validation: (n) => n > 0 }),
+    Config.withDefault(30),
+    Config.map(Duration.days)
+  ),
   bootstrapAdminEmail: Config.option(Config.string("BOOTSTRAP_ADMIN_EMAIL")),
   bootstrapAdminPassword: Config.option(Config.redacted("BOOTSTRAP_ADMIN_PASSWORD"))
 })
@@ -88,7 +94,8 @@ const auth = Config.all({
 const sweeps = Config.all({
   autoOffline: seconds("MITRA_AUTO_OFFLINE_SWEEP_SECONDS", 30),
   heartbeatMirror: seconds("HEARTBEAT_MIRROR_INTERVAL_SECONDS", 60),
-  reseed: seconds("VALKEY_ONLINE_MIRROR_SWEEP_SECONDS", 300)
+  reseed: seconds("VALKEY_ONLINE_MIRROR_SWEEP_SECONDS", 300),
+  authSessionPrune: seconds("AUTH_SESSION_PRUNE_SWEEP_SECONDS", 3600)
 })
 
 const availability = Config.all({

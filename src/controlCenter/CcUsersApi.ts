@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { DisplayName, Email, NewPassword } from "../auth/Credentials.js"
 import { Uuid } from "../domain/Uuid.js"
-import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, RoleNotFound } from "./ControlCenterErrors.js"
+import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, LastSuperAdmin, RoleNotFound } from "./ControlCenterErrors.js"
 import { CcUser } from "./CcUsers.js"
 
 export const NewCcUserPayload = Schema.Struct({
@@ -45,6 +45,7 @@ export class CcUsersApi extends HttpApiGroup.make("ccUsers")
       .addError(CcUserNotFound)
       .addError(RoleNotFound)
       .addError(CannotDeactivateSelf)
+      .addError(LastSuperAdmin)
       .annotate(OpenApi.Summary, "Edits a control-center user; permission control_center_users:update")
   )
   .middleware(CcUserAuthentication)

@@ -56,3 +56,13 @@ export class CannotDeactivateSelf extends Schema.TaggedError<CannotDeactivateSel
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
 ) {}
+
+/**
+ * The change would leave no active control-center user holding every permission of the catalog
+ * (demoting or deactivating the last super-admin): nobody could then grant anything back.
+ */
+export class LastSuperAdmin extends Schema.TaggedError<LastSuperAdmin>()(
+  "LastSuperAdmin",
+  { message: Schema.String, userId: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}

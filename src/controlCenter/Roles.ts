@@ -31,17 +31,20 @@ export class Roles extends Effect.Service<Roles>()("mitra/Roles", {
     /**
      * `permissions` must already be validated (`PermissionsInput`). The actor (`actorPermissions`)
      * must hold every one of them (403 otherwise): nobody writes a role granting more than it has.
+     * Names are unique ignoring case (`lower(name)` index, migration 0004): 409 for a case variant.
      */
     const create = Effect.fn("Roles.create")(
       function*(name: string, permissions: Permissions, actorPermissions: Permissions) {
         yield* requireCanGrant(actorPermissions, permissions, `role "${name}"`)
         const rows = yield* orDatabaseUnavailable(sql`
           INSERT INTO roles (name, permissions) VALUES (${name}, ${JSON.stringify(permissions)}::jsonb)
-          ON CONFLICT (name) DO NOTHING
+          ON CONFLICT ((lower(name))) DO NOTHING
           RETURNING id, name, permissions, created_at
         `).pipe(Effect.flatMap(decodeRows), Effect.catchTag("ParseError", Effect.die))
         const [role] = rows
-        if (role === undefined) return yield* new DuplicateRoleName({ message: "A role with this name already exists", name })
+        if (role === undefined) {
+          return yield* new DuplicateRoleName({ message: "A role with this name already exists (names are compared ignoring case)", name })
+        }
         yield* Effect.annotateCurrentSpan("role.id", role.id)
         return role
       }

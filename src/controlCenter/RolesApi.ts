@@ -3,10 +3,15 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { PermissionsInput } from "../auth/PermissionCatalog.js"
+import { noHiddenCharacters, wellFormed } from "../auth/StorableText.js"
 import { DuplicateRoleName } from "./ControlCenterErrors.js"
 import { Role } from "./Roles.js"
 
-export const RoleName = Schema.Trim.pipe(
+/** Checked before trimming too, so no hidden character is dropped silently; unique ignoring case (`Roles.create`). */
+export const RoleName = Schema.String.pipe(
+  wellFormed,
+  noHiddenCharacters,
+  Schema.compose(Schema.Trim),
   Schema.minLength(1),
   Schema.maxLength(64),
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, { message: () => "Expected letters, digits, space, _ . or -" }),

@@ -1,5 +1,5 @@
 /**
- * What the three sweeps share: one tick run as a span, timed and counted as Effect metrics (so
+ * What the sweeps share: one tick run as a span, timed and counted as Effect metrics (so
  * `/metrics` shows them), reported as one structured log line, and never failing — a tick that
  * fails is logged and the loop goes on; and the loop itself, a fiber forked into the layer's
  * scope that ticks on `Schedule.spaced(cadence)` and is interrupted when the app shuts down.
@@ -10,7 +10,7 @@
  */
 import { Cause, Clock, type Duration, Effect, Metric, MetricBoundaries, Option, Schedule } from "effect"
 
-export type SweepName = "auto_offline" | "heartbeat_mirror" | "reseed"
+export type SweepName = "auto_offline" | "heartbeat_mirror" | "reseed" | "auth_session_prune"
 
 /** What one tick did: `completed`, or `skipped` (nothing it could do this time, e.g. Valkey down). */
 export interface SweepTick {

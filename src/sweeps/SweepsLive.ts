@@ -1,10 +1,11 @@
 /**
- * The three sweeps as one layer: each a `Layer.scopedDiscard` forking its loop into the layer's
+ * The four sweeps as one layer: each a `Layer.scopedDiscard` forking its loop into the layer's
  * scope (`sweepLoop`), cadences from `AppConfig.sweeps` (the environment). Built after start-up
  * (see `src/App.ts`), so the first ticks follow the seed; interrupted when the app shuts down.
  */
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
+import { AuthSessionPruneSweep } from "./AuthSessionPruneSweep.js"
 import { AutoOfflineSweep } from "./AutoOfflineSweep.js"
 import { HeartbeatMirrorSweep } from "./HeartbeatMirrorSweep.js"
 import { ReseedSweep } from "./ReseedSweep.js"
@@ -34,7 +35,20 @@ export const ReseedSweepLive = Layer.scopedDiscard(
   })
 )
 
-/** All three loops, over the availability services (`MitraStatus`, `Heartbeat`, `MirrorSeeder`, ...). */
-export const SweepsLive = Layer.mergeAll(AutoOfflineSweepLive, HeartbeatMirrorSweepLive, ReseedSweepLive).pipe(
-  Layer.provide(Layer.mergeAll(AutoOfflineSweep.Default, HeartbeatMirrorSweep.Default, ReseedSweep.Default))
+export const AuthSessionPruneSweepLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const { sweeps } = yield* AppConfig
+    const sweep = yield* AuthSessionPruneSweep
+    yield* sweepLoop("auth_session_prune", sweeps.authSessionPrune, sweep.tick())
+  })
+)
+
+/**
+ * All four loops, over the availability services (`MitraStatus`, `Heartbeat`, `MirrorSeeder`, ...)
+ * and Postgres.
+ */
+export const SweepsLive = Layer.mergeAll(AutoOfflineSweepLive, HeartbeatMirrorSweepLive, ReseedSweepLive, AuthSessionPruneSweepLive).pipe(
+  Layer.provide(
+    Layer.mergeAll(AutoOfflineSweep.Default, HeartbeatMirrorSweep.Default, ReseedSweep.Default, AuthSessionPruneSweep.Default)
+  )
 )

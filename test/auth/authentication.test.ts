@@ -22,6 +22,7 @@ import type { SubjectKind } from "../../src/auth/Principals.js"
 import { CurrentCcUser, CurrentCustomer, CurrentMitra, MitraTokenSubject } from "../../src/auth/Principals.js"
 import { JsonErrorResponsesLive } from "../../src/http/JsonErrorResponses.js"
 import { createCcUser, createCustomer, createMitra } from "../support/fixtures.js"
+import { acceptedTimes, refusedTimes, signWith } from "../support/handSignedTokens.js"
 import { get } from "../support/http.js"
 import { TestConfigLive, testEnvironment } from "../support/TestConfig.js"
 import { TestDatabaseLive } from "../support/TestDatabase.js"
@@ -123,6 +124,27 @@ layer(ProbeServer, { excludeTestServices: true })("authentication middleware", (
       const expired = yield* signed({ kind: "mitra", sub: mitra.id, exp: Math.floor(Date.now() / 1000) - 60 })
       yield* expectUnauthorized("/mitra", bearer(expired))
       yield* expectUnauthorized("/mitra-token", bearer(expired))
+    }))
+
+  it.effect("every kind: a token without exp or iat, issued in the future, or older than the TTL → 401; a normal one → 200", () =>
+    Effect.gen(function*() {
+      const mitra = yield* createMitra()
+      const customer = yield* createCustomer()
+      const user = yield* createCcUser()
+      const now = Math.floor(Date.now() / 1000)
+      for (const [path, kind, sub] of [
+        ["/mitra", "mitra", mitra.id],
+        ["/mitra-token", "mitra", mitra.id],
+        ["/customer", "customer", customer.id],
+        ["/cc", "cc_user", user.id]
+      ] as const) {
+        for (const times of Object.values(refusedTimes(now))) {
+          yield* expectUnauthorized(path, bearer(yield* signWith({ kind, sub, ...times })))
+        }
+        for (const times of Object.values(acceptedTimes(now))) {
+          expect(yield* get(path, { token: yield* signWith({ kind, sub, ...times }) }), path).toMatchObject({ status: 200, body: { id: sub } })
+        }
+      }
     }))
 
   it.effect("a token signed with another key → 401", () =>

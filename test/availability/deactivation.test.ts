@@ -85,4 +85,20 @@ describe("deactivation flow", () => {
       expect((yield* post("/api/mitra/status/heartbeat", { token: accessToken })).status).toBe(403)
       expect(yield* (yield* Availability).findAvailableMitras()).toEqual([])
     }).pipe(Effect.provide(TestApp({ store: FailingAvailabilityStoreLive }))))
+
+  it.scopedLive("an id spelled in uppercase in the path deactivates the same mitra in the mirror: out of mitras:online, heartbeat 403", () =>
+    Effect.gen(function*() {
+      const store = yield* AvailabilityStore
+      const cc = yield* loginAsCcUser()
+      const { mitra, accessToken } = yield* loginAsMitra()
+      expect((yield* post("/api/mitra/status/online", { token: accessToken })).status).toBe(200)
+
+      const response = yield* setActive(mitra.id.toUpperCase(), false, cc.accessToken)
+      expect(response.body).toMatchObject({ mitra: { id: mitra.id, isActive: false } })
+      const state = yield* store.readState
+      expect(state.deactivated).toEqual([mitra.id])
+      expect(state.online).toEqual([])
+      expect((yield* post("/api/mitra/status/heartbeat", { token: accessToken })).status).toBe(403)
+      expect(yield* (yield* Availability).findAvailableMitras()).toEqual([])
+    }).pipe(Effect.provide(TestApp())))
 })

@@ -27,6 +27,8 @@ describe("configuration", () => {
       expect(Duration.toSeconds(config.sweeps.autoOffline)).toBe(30)
       expect(Duration.toSeconds(config.sweeps.heartbeatMirror)).toBe(60)
       expect(Duration.toSeconds(config.sweeps.reseed)).toBe(300)
+      expect(Duration.toSeconds(config.sweeps.authSessionPrune)).toBe(3600)
+      expect(Duration.toDays(config.auth.endedSessionRetention)).toBe(30)
       expect(Duration.toSeconds(config.availability.snapshotTtl)).toBe(10)
       expect(config.observability.logLevel).toBe(LogLevel.Info)
       expect(config.http.trustProxyHops).toBe(0)
@@ -62,14 +64,16 @@ describe("configuration", () => {
         VALKEY_KEY_PREFIX: "mitra:", ACCESS_TOKEN_TTL_SECONDS: "60", REFRESH_TOKEN_TTL_DAYS: "7",
         MITRA_AUTO_OFFLINE_SWEEP_SECONDS: "5", HEARTBEAT_MIRROR_INTERVAL_SECONDS: "6",
         VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "7", AVAILABILITY_SNAPSHOT_TTL_SECONDS: "3", LOG_LEVEL: "WARNING", LOG_FORMAT: "json",
-        HTTP_MAX_BODY_BYTES: "1048576"
+        HTTP_MAX_BODY_BYTES: "1048576", AUTH_SESSION_PRUNE_SWEEP_SECONDS: "8", AUTH_SESSION_RETENTION_DAYS: "9"
       })
       expect(config.http).toEqual({ port: 8080, host: "127.0.0.1", maxBodyBytes: 1048576, trustProxyHops: 0 })
       expect(Option.isSome(config.database.url) && Option.isSome(config.valkey.url)).toBe(true)
       expect(config.valkey.keyPrefix).toBe("mitra:")
       expect(Duration.toSeconds(config.auth.accessTokenTtl)).toBe(60)
       expect(Duration.toDays(config.auth.refreshTokenTtl)).toBe(7)
-      expect([config.sweeps.autoOffline, config.sweeps.heartbeatMirror, config.sweeps.reseed].map(Duration.toSeconds)).toEqual([5, 6, 7])
+      expect([config.sweeps.autoOffline, config.sweeps.heartbeatMirror, config.sweeps.reseed, config.sweeps.authSessionPrune].map(Duration.toSeconds))
+        .toEqual([5, 6, 7, 8])
+      expect(Duration.toDays(config.auth.endedSessionRetention)).toBe(9)
       expect(Duration.toSeconds(config.availability.snapshotTtl)).toBe(3)
       expect(config.observability.logLevel).toBe(LogLevel.Warning)
     }))
@@ -79,6 +83,8 @@ describe("configuration", () => {
       expect(yield* configError({ PORT: "abc" })).toMatch(/PORT: .*port.*abc/i)
       expect(yield* configError({ PORT: "70000" })).toMatch(/PORT/)
       expect(yield* configError({ MITRA_AUTO_OFFLINE_SWEEP_SECONDS: "0" })).toMatch(/MITRA_AUTO_OFFLINE_SWEEP_SECONDS: Expected a positive/)
+      expect(yield* configError({ AUTH_SESSION_PRUNE_SWEEP_SECONDS: "-1" })).toMatch(/AUTH_SESSION_PRUNE_SWEEP_SECONDS: Expected a positive/)
+      expect(yield* configError({ AUTH_SESSION_RETENTION_DAYS: "0" })).toMatch(/AUTH_SESSION_RETENTION_DAYS: Expected a positive/)
       expect(yield* configError({ LOG_FORMAT: "xml" })).toMatch(/LOG_FORMAT/)
       expect(yield* configError({ LOG_LEVEL: "loud" })).toMatch(/LOG_LEVEL: Expected one of/)
       expect(yield* configError({ HTTP_MAX_BODY_BYTES: "0" })).toMatch(/HTTP_MAX_BODY_BYTES: Expected a positive/)

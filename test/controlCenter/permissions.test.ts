@@ -139,7 +139,8 @@ const tokenFor = (permissions: Record<string, ReadonlyArray<string>>) =>
 
 const fixtureIds = Effect.gen(function*() {
   const mitra = yield* createMitra()
-  const user = yield* createCcUser()
+  // Within any caller's permissions: changing a user needs every permission of its role (lockout.test.ts).
+  const user = yield* createCcUser({ permissions: {} })
   const grantable = yield* createCcUser({ permissions: { control_center_users: ["create"] } })
   return { mitraId: mitra.id, userId: user.id, roleId: grantable.roleId }
 })

@@ -172,6 +172,9 @@ layer(TestApp(), { excludeTestServices: true })("roles and control-center users"
       const admin = yield* loginAsCcUser()
       const self = yield* patch(`/internal/cc-users/${admin.user.id}`, { token: admin.accessToken, json: { isActive: false } })
       expect(self).toMatchObject({ status: 409, body: { _tag: "CannotDeactivateSelf" } })
+      // The same id in uppercase is the same user.
+      const shouted = yield* patch(`/internal/cc-users/${admin.user.id.toUpperCase()}`, { token: admin.accessToken, json: { isActive: false } })
+      expect(shouted).toMatchObject({ status: 409, body: { _tag: "CannotDeactivateSelf" } })
       expect((yield* get("/internal/config", { token: admin.accessToken })).status).toBe(200)
 
       const missing = yield* patch(`/internal/cc-users/${randomUUID()}`, { token: admin.accessToken, json: { displayName: "X" } })

@@ -4,7 +4,9 @@ import { Effect } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
 import { readdirSync } from "node:fs"
-import { migrationsDirectory, runMigrations } from "../../src/db/Migrations.js"
+import { NodeContext } from "@effect/platform-node"
+import { PgMigrator } from "@effect/sql-pg"
+import { migrationsDirectory, runMigrations, sqlFileLoader } from "../../src/db/Migrations.js"
 import { databaseUrl, pgClientLayer } from "../support/TestDatabase.js"
 
 /** Every migration file's id, in order: what a fresh database must end up with. */
@@ -96,5 +98,54 @@ describe("migrations", () => {
           Effect.provide(pgClientLayer(databaseUrl(name), 1))
         )
       expect(count[0]?.n).toBe(migrationIds.length)
+    }))
+
+  it.scoped("0004 makes role names unique ignoring case, renaming existing collisions (super_admin keeps its name, users keep their roles)", () =>
+    Effect.gen(function*() {
+      const name = yield* emptyDatabase
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const upTo = (last: number) =>
+          PgMigrator.run({ loader: Effect.map(sqlFileLoader(migrationsDirectory), (all) => all.filter(([id]) => id <= last)) }).pipe(
+            Effect.provide(NodeContext.layer)
+          )
+        yield* upTo(3)
+        // Data written before 0004: case variants, the bootstrap role not the oldest of its group.
+        const roles = yield* Effect.forEach(
+          [
+            ["Super_Admin", 3], ["super_admin", 2], ["SUPER_ADMIN", 1], ["ops", 2], ["OPS", 0],
+            ["x".repeat(64), 1], ["X".repeat(64), 0], ["alone", 0]
+          ] as const,
+          ([roleName, daysAgo]) =>
+            sql<{ id: string; name: string }>`
+              INSERT INTO roles (name, created_at) VALUES (${roleName}, now() - ${daysAgo} * interval '1 day') RETURNING id, name
+            `.pipe(Effect.map(([row]) => row!))
+        )
+        for (const role of roles) {
+          yield* sql`
+            INSERT INTO control_center_users (email, display_name, role_id, password_hash)
+            VALUES (${`${role.id}@example.com`}, 'U', ${role.id}, 'unusable')
+          `
+        }
+        yield* runMigrations
+
+        const after = yield* sql<{ id: string; name: string }>`SELECT id, name FROM roles`
+        const renamed = (original: string) => after.find((r) => r.id === roles.find((role) => role.name === original)!.id)!.name
+        expect(renamed("super_admin")).toBe("super_admin")
+        expect(renamed("ops")).toBe("ops")
+        expect(renamed("alone")).toBe("alone")
+        expect(renamed("x".repeat(64))).toBe("x".repeat(64))
+        for (const original of ["Super_Admin", "SUPER_ADMIN", "OPS", "X".repeat(64)]) {
+          const id = roles.find((role) => role.name === original)!.id
+          expect(renamed(original)).toBe(`${original.slice(0, 27)}-${id}`)
+          expect(renamed(original).length).toBeLessThanOrEqual(64)
+        }
+        expect(new Set(after.map((r) => r.name.toLowerCase())).size).toBe(after.length)
+        const users = yield* sql<{ email: string; roleId: string }>`SELECT email, role_id FROM control_center_users`
+        for (const user of users) expect(user.email).toBe(`${user.roleId}@example.com`)
+
+        const variant = yield* sql`INSERT INTO roles (name) VALUES ('Ops')`.pipe(Effect.flip)
+        expect(String(variant.cause)).toContain("roles_name_lower_idx")
+      }).pipe(Effect.provide(pgClientLayer(databaseUrl(name), 2)))
     }))
 })

@@ -14,6 +14,7 @@ import {
   InMemoryAvailabilityStoreLive
 } from "../../src/availability/AvailabilityStoreLive.js"
 import { type DepartureReason, SessionRerouting } from "../../src/sessions/SessionRerouting.js"
+import { AuthSessionPruneSweep } from "../../src/sweeps/AuthSessionPruneSweep.js"
 import { AutoOfflineSweep } from "../../src/sweeps/AutoOfflineSweep.js"
 import { HeartbeatMirrorSweep } from "../../src/sweeps/HeartbeatMirrorSweep.js"
 import { ReseedSweep } from "../../src/sweeps/ReseedSweep.js"
@@ -39,8 +40,13 @@ export const RecordingReroutingLive = Layer.effect(
     }))
 ).pipe(Layer.provideMerge(Layer.effect(ReroutedMitras, Ref.make<ReadonlyArray<{ mitraId: string; reason: DepartureReason }>>([]))))
 
-/** The three sweeps' services. */
-export const SweepServicesLive = Layer.mergeAll(AutoOfflineSweep.Default, HeartbeatMirrorSweep.Default, ReseedSweep.Default)
+/** The four sweeps' services. */
+export const SweepServicesLive = Layer.mergeAll(
+  AutoOfflineSweep.Default,
+  HeartbeatMirrorSweep.Default,
+  ReseedSweep.Default,
+  AuthSessionPruneSweep.Default
+)
 
 export type StoreChoice = "valkey" | "memory" | "failing"
 

@@ -1,7 +1,7 @@
 /**
  * The sweeps as the service runs them (`BackgroundLive` in src/App.ts: start-up work, then
  * `SweepsLive`), on the TestClock: cadences come from the environment, the first ticks follow the
- * start-up seed by one cadence, and shutting down (closing the scope) stops all three loops.
+ * start-up seed by one cadence, and shutting down (closing the scope) stops all four loops.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, TestClock } from "effect"
@@ -14,13 +14,15 @@ import { awaitTicks, postgresStateOf, realSleep, seconds, startClockAtRealTime, 
 const env = {
   MITRA_AUTO_OFFLINE_SWEEP_SECONDS: "7",
   HEARTBEAT_MIRROR_INTERVAL_SECONDS: "11",
-  VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "13"
+  VALKEY_ONLINE_MIRROR_SWEEP_SECONDS: "13",
+  AUTH_SESSION_PRUNE_SWEEP_SECONDS: "17"
 }
 
 const allTicks = Effect.all({
   autoOffline: ticksOf("auto_offline"),
   heartbeatMirror: ticksOf("heartbeat_mirror"),
-  reseed: ticksOf("reseed")
+  reseed: ticksOf("reseed"),
+  authSessionPrune: ticksOf("auth_session_prune")
 })
 
 describe("SweepsLive in the service", () => {
@@ -45,11 +47,16 @@ describe("SweepsLive in the service", () => {
       yield* awaitTicks("heartbeat_mirror", start.heartbeatMirror + 1)
       yield* TestClock.adjust(seconds(2))
       yield* awaitTicks("reseed", start.reseed + 1)
+      yield* TestClock.adjust(seconds(4))
+      yield* awaitTicks("auth_session_prune", start.authSessionPrune + 1)
+      // The auto-offline sweep ticked again at 14 s.
+      yield* awaitTicks("auto_offline", start.autoOffline + 2)
       yield* realSleep(50)
       expect(yield* allTicks).toEqual({
-        autoOffline: start.autoOffline + 1,
+        autoOffline: start.autoOffline + 2,
         heartbeatMirror: start.heartbeatMirror + 1,
-        reseed: start.reseed + 1
+        reseed: start.reseed + 1,
+        authSessionPrune: start.authSessionPrune + 1
       })
 
       yield* Scope.close(app, Exit.void)
