@@ -31,8 +31,17 @@ export const boundDecodeError = (error: HttpApiError.HttpApiDecodeError): HttpAp
       path: boundPath(issue.path),
       message: clip(issue.message, maxIssueMessageBytes)
     })),
-    message: clip(error.message, maxMessageBytes) + moreIssues(error.issues.length)
+    // The issues, one line each, rather than the platform's tree: the tree nests every schema
+    // layer around the one message that matters, which clipping would cut off.
+    message: clip(
+      error.issues.slice(0, maxIssues).map((issue) => clip(describeIssue(issue.path, issue.message), maxIssueMessageBytes))
+        .join("; "),
+      maxMessageBytes
+    ) + moreIssues(error.issues.length)
   })
+
+const describeIssue = (path: ReadonlyArray<PropertyKey>, message: string) =>
+  path.length === 0 ? message : `${boundPath(path).map(String).join(".")}: ${message}`
 
 /** A one-line account of a schema failure ("a; b"), bounded like `boundDecodeError`. */
 export const describeParseError = (error: ParseResult.ParseError): string => {

@@ -70,15 +70,16 @@ describe("MitraAccounts.setActive and its follow-up", () => {
         const mitra = yield* createMitra({ isOnline: true })
         yield* accounts.setActive(mitra.id, false, actor)
         expect(yield* Ref.get(observed)).toEqual([{
-          change: { mitraId: mitra.id, isActive: false, changed: true, wentOffline: true, actor },
+          change: { mitraId: mitra.id, isActive: false, changed: true, wentOffline: true, actor, statusVersion: 1 },
           committedIsActive: false
         }])
 
         yield* accounts.setActive(mitra.id, false, actor)
         yield* accounts.setActive(mitra.id, true, actor)
         expect((yield* Ref.get(observed)).slice(1)).toEqual([
-          { change: { mitraId: mitra.id, isActive: false, changed: false, wentOffline: false, actor }, committedIsActive: false },
-          { change: { mitraId: mitra.id, isActive: true, changed: true, wentOffline: false, actor }, committedIsActive: true }
+          // The status version names the committed state: unchanged, the same; reactivated, the next.
+          { change: { mitraId: mitra.id, isActive: false, changed: false, wentOffline: false, actor, statusVersion: 1 }, committedIsActive: false },
+          { change: { mitraId: mitra.id, isActive: true, changed: true, wentOffline: false, actor, statusVersion: 2 }, committedIsActive: true }
         ])
       }).pipe(withAccounts(observed))
     }))
