@@ -1,7 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
-import { Api } from "../http/Api.js"
+import { Api } from "../Api.js"
 import { addressBucket, clientAddress } from "../http/ClientAddress.js"
 import { Logins } from "./Logins.js"
 

@@ -1,7 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { requirePermission } from "../auth/Authentication.js"
-import { Api } from "../http/Api.js"
+import { Api } from "../Api.js"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import { Availability } from "./Availability.js"
 import { Beacon, Dashboard } from "./AvailabilityApi.js"

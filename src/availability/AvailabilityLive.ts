@@ -4,7 +4,7 @@
  * `AccountMirrorLive` (the control center's post-commit follow-up) is wired in `src/App.ts`.
  */
 import { Layer } from "effect"
-import { MitraProfile } from "../mitra/MitraProfile.js"
+import { MitraProfile } from "../mitraApp/MitraProfile.js"
 import { Availability } from "./Availability.js"
 import { AvailabilitySettings } from "./AvailabilitySettings.js"
 import { Capacity } from "./Capacity.js"

@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import type { AvailabilityQuery, MitraCapacity, SeedMitra } from "./AvailabilityStore.js"
-import { liveStatusList } from "../sessions/LiveSessions.js"
+import { liveStatusList } from "../mitras/LiveSessions.js"
 
 
 export class PostgresAvailability extends Effect.Service<PostgresAvailability>()("mitra/PostgresAvailability", {

@@ -2,18 +2,6 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 
-export class MitraNotFound extends Schema.TaggedError<MitraNotFound>()(
-  "MitraNotFound",
-  { message: Schema.String, mitraId: Schema.String },
-  HttpApiSchema.annotations({ status: 404 })
-) {}
-
-export class DuplicatePhone extends Schema.TaggedError<DuplicatePhone>()(
-  "DuplicatePhone",
-  { message: Schema.String, phone: Schema.String },
-  HttpApiSchema.annotations({ status: 409 })
-) {}
-
 export class SettingNotFound extends Schema.TaggedError<SettingNotFound>()(
   "SettingNotFound",
   { message: Schema.String, key: Schema.String },

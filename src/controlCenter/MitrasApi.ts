@@ -4,8 +4,8 @@ import { Schema } from "effect"
 import { CcUserAuthentication } from "../auth/Authentication.js"
 import { DisplayName, NewPassword, Phone } from "../auth/Credentials.js"
 import { Uuid } from "../domain/Uuid.js"
-import { DuplicatePhone, MitraNotFound } from "./ControlCenterErrors.js"
-import { maxPageSize, Mitra, MitraCursor } from "./MitraAccounts.js"
+import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"
+import { maxPageSize, Mitra, MitraCursor } from "../mitras/Mitra.js"
 
 const Capacity = Schema.Int.pipe(Schema.between(1, 100), Schema.annotations({ identifier: "MaxConcurrentSessions" }))
 

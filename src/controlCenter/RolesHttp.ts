@@ -2,7 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { requirePermission } from "../auth/Authentication.js"
 import { CurrentCcUser } from "../auth/Principals.js"
-import { Api } from "../http/Api.js"
+import { Api } from "../Api.js"
 import { Roles } from "./Roles.js"
 
 export const RolesHttpLive = HttpApiBuilder.group(Api, "roles", (handlers) =>

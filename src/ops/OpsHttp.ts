@@ -1,6 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
-import { Api } from "../http/Api.js"
+import { Api } from "../Api.js"
 import { prometheusText } from "../observability/PrometheusText.js"
 import { Health, NotReady, Readiness } from "./OpsApi.js"
 import { ReadinessCheck } from "./ReadinessCheck.js"

@@ -2,10 +2,10 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { AvailabilitySettings } from "../availability/AvailabilitySettings.js"
-import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
+import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { MitraMe } from "./MitraApi.js"
-import { liveStatusList } from "../sessions/LiveSessions.js"
+import { liveStatusList } from "../mitras/LiveSessions.js"
 
 export class MitraProfile extends Effect.Service<MitraProfile>()("mitra/MitraProfile", {
   effect: Effect.gen(function*() {

@@ -3,7 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { MitraAuthentication, MitraTokenAuthentication } from "../auth/Authentication.js"
 import { Forbidden } from "../auth/AuthErrors.js"
-import { MitraNotFound } from "../controlCenter/ControlCenterErrors.js"
+import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 
 export class MitraMe extends Schema.Class<MitraMe>("MitraMe")({

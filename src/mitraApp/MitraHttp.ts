@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { CurrentMitra, MitraTokenSubject } from "../auth/Principals.js"
 import { Heartbeat } from "../availability/Heartbeat.js"
 import { MitraStatus } from "../availability/MitraStatus.js"
-import { Api } from "../http/Api.js"
+import { Api } from "../Api.js"
 import { MitraProfile } from "./MitraProfile.js"
 
 const actorOf = (mitraId: string) => `mitra:${mitraId}`

@@ -3,15 +3,15 @@
  * its handlers in the matching `*Http.ts`. The OpenAPI document is generated from this value.
  */
 import { HttpApi, OpenApi } from "@effect/platform"
-import { AuthApi } from "../auth/AuthApi.js"
-import { AvailabilityApi, DashboardApi } from "../availability/AvailabilityApi.js"
-import { CcUsersApi } from "../controlCenter/CcUsersApi.js"
-import { ConfigApi } from "../controlCenter/ConfigApi.js"
-import { MitrasApi } from "../controlCenter/MitrasApi.js"
-import { RolesApi } from "../controlCenter/RolesApi.js"
-import { MitraApi } from "../mitra/MitraApi.js"
-import { OpsApi } from "../ops/OpsApi.js"
-import { BadRequest, InternalError, NotFound, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.js"
+import { AuthApi } from "./auth/AuthApi.js"
+import { AvailabilityApi, DashboardApi } from "./availability/AvailabilityApi.js"
+import { CcUsersApi } from "./controlCenter/CcUsersApi.js"
+import { ConfigApi } from "./controlCenter/ConfigApi.js"
+import { MitrasApi } from "./controlCenter/MitrasApi.js"
+import { RolesApi } from "./controlCenter/RolesApi.js"
+import { MitraApi } from "./mitraApp/MitraApi.js"
+import { OpsApi } from "./ops/OpsApi.js"
+import { BadRequest, InternalError, NotFound, PayloadTooLarge, UnsupportedMediaType } from "./http/HttpErrors.js"
 
 export class Api extends HttpApi.make("mitra-availability")
   .add(OpsApi)
