@@ -4,7 +4,8 @@
  */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AuthApi } from "./auth/AuthApi.js"
-import { AvailabilityApi, DashboardApi } from "./availability/AvailabilityApi.js"
+import { AvailabilityApi } from "./availability/AvailabilityApi.js"
+import { DashboardApi } from "./controlCenter/DashboardApi.js"
 import { CcUsersApi } from "./controlCenter/CcUsersApi.js"
 import { ConfigApi } from "./controlCenter/ConfigApi.js"
 import { MitrasApi } from "./controlCenter/MitrasApi.js"

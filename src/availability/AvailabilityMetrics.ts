@@ -1,12 +1,8 @@
 /**
- * What the mirror counts (exposed on `/metrics`) and the two reporting helpers every service uses:
- * a read that fell back to Postgres, and a best-effort Valkey write that failed. Both are logged
- * (at most once per 10 s per operation, with the number suppressed, so an outage does not flood
- * the log at heartbeat rate), counted, and marked on the current span.
+ * What the availability mirror counts (exposed on `/metrics`). Tagged counters are built once
+ * here, per label value: `Metric.tagged` allocates, and the heartbeat is the hottest path.
  */
-import { Clock, Effect, Metric } from "effect"
-import type { ValkeyError } from "../valkey/ValkeyError.js"
-import type { MirrorRepair } from "./MirrorRepair.js"
+import { Metric } from "effect"
 
 export const availabilityFallbacks = Metric.counter("availability_fallback_total", {
   description: "Availability operations answered by Postgres because the Valkey mirror failed",
@@ -28,65 +24,45 @@ export const heartbeats = Metric.counter("mitra_heartbeats_total", {
   incremental: true
 })
 
-/** Tagged counters are made once per label set: `Metric.tagged` allocates, and heartbeats are hot. */
-const tagged = new Map<string, Metric.Metric.Counter<number>>()
-const counterFor = (metric: Metric.Metric.Counter<number>, key: string, tags: ReadonlyArray<readonly [string, string]>) => {
-  let counter = tagged.get(key)
-  if (counter === undefined) {
-    counter = tags.reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)
-    tagged.set(key, counter)
-  }
-  return counter
-}
+/** The reads that fall back to Postgres, by the `operation` label. */
+export type FallbackOperation =
+  | "isMitraReachable"
+  | "findAvailableMitras"
+  | "countAvailableMitras"
+  | "countOnlineMitras"
+  | "countAvailableMitrasFromCache"
+  | "heartbeat"
 
-export const countHeartbeat = (outcome: string, path: "valkey" | "memory" | "postgres") =>
-  Metric.increment(counterFor(heartbeats, `heartbeat|${outcome}|${path}`, [["outcome", outcome], ["path", path]]))
+/** The best-effort mirror writes, by the `operation` label. */
+export type WriteOperation = "markOnline" | "markOffline" | "setDeactivated" | "setCapacity" | "writeSnapshot"
 
-export const countBeaconComputation = Metric.increment(beaconComputations)
+export type HeartbeatPath = "valkey" | "memory" | "postgres"
+export type HeartbeatCounted = "recorded" | "not_online" | "deactivated"
 
-const logThrottle = new Map<string, { lastAt: number; suppressed: number }>()
-const logEveryMs = 10_000
+const taggedBy = <K extends string>(metric: Metric.Metric.Counter<number>, key: string, values: ReadonlyArray<K>) =>
+  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, key, value)])) as Record<K, Metric.Metric.Counter<number>>
 
-/** A warning logged at most once per 10 s per `key`, with how many were suppressed since. */
-export const throttledWarning = (key: string, message: string, error: { readonly message: string }) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const entry = logThrottle.get(key)
-    if (entry !== undefined && now - entry.lastAt < logEveryMs) {
-      entry.suppressed++
-      return Effect.void
-    }
-    const suppressed = entry?.suppressed ?? 0
-    logThrottle.set(key, { lastAt: now, suppressed: 0 })
-    return Effect.logWarning(suppressed > 0 ? `${message} (${suppressed} more since the last report)` : message).pipe(
-      Effect.annotateLogs({ operation: key, error: error.message })
-    )
-  })
+export const fallbacksBy = taggedBy<FallbackOperation>(availabilityFallbacks, "operation", [
+  "isMitraReachable",
+  "findAvailableMitras",
+  "countAvailableMitras",
+  "countOnlineMitras",
+  "countAvailableMitrasFromCache",
+  "heartbeat"
+])
 
-/** A Valkey read failed and Postgres answers instead. */
-export const reportFallback = (operation: string, error: ValkeyError) =>
-  Effect.all([
-    Metric.increment(counterFor(availabilityFallbacks, `fallback|${operation}`, [["operation", operation]])),
-    Effect.annotateCurrentSpan({ "availability.fallback": true, "availability.fallback.reason": error.message }),
-    throttledWarning(`fallback:${operation}`, `Availability ${operation}: Valkey failed, answering from Postgres`, error)
-  ], { discard: true })
+export const writeFailuresBy = taggedBy<WriteOperation>(valkeyWriteFailures, "operation", [
+  "markOnline",
+  "markOffline",
+  "setDeactivated",
+  "setCapacity",
+  "writeSnapshot"
+])
 
-/** A Valkey write (after its Postgres commit, if any) failed: logged and counted, never the request's failure. */
-export const reportWriteFailure = (operation: string, error: ValkeyError, consequence = "skipped") =>
-  Effect.all([
-    Metric.increment(counterFor(valkeyWriteFailures, `write|${operation}`, [["operation", operation]])),
-    Effect.annotateCurrentSpan({ "valkey.write_failed": true }),
-    throttledWarning(`write:${operation}`, `Mirror ${operation}: Valkey write failed and was ${consequence}`, error)
-  ], { discard: true })
-
-/**
- * Runs a best-effort mirror write after its Postgres commit. A failure is reported and asks
- * `repair` for a prompt reseed (`MirrorRepair`): the mirror is wrong until then (a mitra that
- * went online unseen, a deactivated one still listed), and the periodic reseed is minutes away.
- */
-export const mirrorWrite = <E extends ValkeyError>(repair: MirrorRepair, operation: string, write: Effect.Effect<void, E>) =>
-  Effect.catchAll(write, (error) =>
-    Effect.zipRight(reportWriteFailure(operation, error, "skipped (a reseed is requested to heal the mirror)"), repair.request))
-
-/** Reads a counter's current value (for tests and reports). */
-export const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string, string> = {}) =>
-  Effect.map(Metric.value(Object.entries(tags).reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)), (s) => s.count)
+const paths: ReadonlyArray<HeartbeatPath> = ["valkey", "memory", "postgres"]
+export const heartbeatsBy = Object.fromEntries(
+  (["recorded", "not_online", "deactivated"] as const).map((outcome) => [
+    outcome,
+    Object.fromEntries(paths.map((path) => [path, Metric.tagged(Metric.tagged(heartbeats, "outcome", outcome), "path", path)]))
+  ])
+) as Record<HeartbeatCounted, Record<HeartbeatPath, Metric.Metric.Counter<number>>>

@@ -5,15 +5,14 @@
  * lost or doubled update cannot drift the count.
  */
 import { Effect, Option } from "effect"
-import { mirrorWrite } from "./AvailabilityMetrics.js"
-import { AvailabilityStore } from "./AvailabilityStore.js"
+import { MitrasRepo } from "../mitras/MitrasRepo.js"
 import { MirrorRepair } from "./MirrorRepair.js"
-import { PostgresAvailability } from "./PostgresAvailability.js"
+import { AvailabilityStore } from "./store/AvailabilityStore.js"
 
 export class Capacity extends Effect.Service<Capacity>()("mitra/Capacity", {
   effect: Effect.gen(function*() {
     const store = yield* AvailabilityStore
-    const postgres = yield* PostgresAvailability
+    const repo = yield* MitrasRepo
     const repair = yield* MirrorRepair
 
     /**
@@ -22,14 +21,15 @@ export class Capacity extends Effect.Service<Capacity>()("mitra/Capacity", {
      */
     const recomputeCapacityForMitra = Effect.fn("Capacity.recomputeCapacityForMitra")(function*(mitraId: string) {
       yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
-      const capacity = yield* postgres.capacityOf(mitraId)
+      const capacity = yield* repo.capacityOf(mitraId)
       if (Option.isSome(capacity)) {
-        yield* mirrorWrite(repair, "setCapacity", store.setCapacity(mitraId, capacity.value))
+        yield* repair.mirrorWrite("setCapacity", store.setCapacity(mitraId, capacity.value))
         yield* Effect.annotateCurrentSpan("mitra.live_sessions", capacity.value.liveSessions)
       }
       return capacity
     })
 
     return { recomputeCapacityForMitra } as const
-  })
+  }),
+  dependencies: [MitrasRepo.Default, MirrorRepair.Default]
 }) {}

@@ -12,40 +12,35 @@
  * late ping after going offline, or after the stale sweep took the mitra offline, must not bring
  * it back; the app learns its state from `GET /api/mitra/me` and goes online explicitly.
  */
-import { SqlClient } from "@effect/sql"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Metric, Option } from "effect"
 import { Forbidden, mitraDeactivated } from "../auth/AuthErrors.js"
-import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { MitrasRepo } from "../mitras/MitrasRepo.js"
 import { ValkeyError } from "../valkey/ValkeyError.js"
-import { countHeartbeat, reportFallback } from "./AvailabilityMetrics.js"
-import { AvailabilityStore, type HeartbeatOutcome } from "./AvailabilityStore.js"
+import { type HeartbeatPath, heartbeatsBy } from "./AvailabilityMetrics.js"
+import { Fallback } from "./Fallback.js"
+import { AvailabilityStore, type HeartbeatOutcome } from "./store/AvailabilityStore.js"
 
 const unknownMitra = new Forbidden({ message: "This mitra account does not exist" })
 const notSeeded = new ValkeyError({ message: "The availability mirror has not been seeded since Valkey started" })
 
+const count = (outcome: HeartbeatOutcome, path: HeartbeatPath) =>
+  outcome === "unseeded" ? Effect.void : Metric.increment(heartbeatsBy[outcome][path])
+
 export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
   effect: Effect.gen(function*() {
     const store = yield* AvailabilityStore
-    const sql = yield* SqlClient.SqlClient
+    const repo = yield* MitrasRepo
+    const fallback = yield* Fallback
+    const mirrorPath: HeartbeatPath = store.kind === "memory" ? "memory" : "valkey"
 
     /** The database path: exists + active, then the write (only while online), in one statement. */
     const recordInPostgres = (mitraId: string, at: Date) =>
-      orDatabaseUnavailable(sql<{ isActive: boolean; recorded: boolean }>`
-        WITH m AS (SELECT id, is_active FROM mitras WHERE id = ${mitraId}),
-        written AS (
-          UPDATE mitra_online_status s
-          SET last_heartbeat_at = GREATEST(s.last_heartbeat_at, ${at}), updated_at = ${at}
-          FROM m
-          WHERE s.mitra_id = m.id AND m.is_active AND s.is_online
-          RETURNING s.mitra_id
-        )
-        SELECT m.is_active, EXISTS (SELECT 1 FROM written) AS recorded FROM m
-      `).pipe(
-        Effect.flatMap(([row]): Effect.Effect<HeartbeatOutcome, Forbidden> =>
-          row === undefined
-            ? Effect.fail(unknownMitra)
-            : Effect.succeed(!row.isActive ? "deactivated" : row.recorded ? "recorded" : "not_online")
-        )
+      repo.recordHeartbeat({ mitraId, at }).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(unknownMitra),
+          onSome: (row): Effect.Effect<HeartbeatOutcome> =>
+            Effect.succeed(!row.isActive ? "deactivated" : row.recorded ? "recorded" : "not_online")
+        }))
       )
 
     /** Records a heartbeat of `mitraId` (already authenticated by its token). 403 when deactivated. */
@@ -53,9 +48,9 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
       const at = new Date(yield* Clock.currentTimeMillis)
       const outcome = yield* store.recordHeartbeat(mitraId, at).pipe(
         Effect.filterOrFail((o) => o !== "unseeded", () => notSeeded),
-        Effect.tap((o) => countHeartbeat(o, store.kind === "memory" ? "memory" : "valkey")),
-        Effect.tapError((error) => reportFallback("heartbeat", error)),
-        Effect.orElse(() => Effect.tap(recordInPostgres(mitraId, at), (o) => countHeartbeat(o, "postgres")))
+        Effect.tap((o) => count(o, mirrorPath)),
+        Effect.tapError((error) => fallback.report("heartbeat", error)),
+        Effect.orElse(() => Effect.tap(recordInPostgres(mitraId, at), (o) => count(o, "postgres")))
       )
       if (outcome === "deactivated") return yield* mitraDeactivated
       return outcome
@@ -70,17 +65,12 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
     const copyHeartbeatsToPostgres = Effect.fn("Heartbeat.copyHeartbeatsToPostgres")(function*() {
       const heartbeats = yield* store.onlineHeartbeats
       if (heartbeats.length === 0) return { online: 0, written: 0 }
-      const rows = yield* orDatabaseUnavailable(sql<{ mitraId: string }>`
-        UPDATE mitra_online_status s
-        SET last_heartbeat_at = v.at
-        FROM unnest(${heartbeats.map((h) => h.mitraId)}::uuid[], ${heartbeats.map((h) => h.at)}::timestamptz[]) AS v(id, at)
-        WHERE s.mitra_id = v.id AND (s.last_heartbeat_at IS NULL OR s.last_heartbeat_at < v.at)
-        RETURNING s.mitra_id
-      `)
+      const rows = yield* repo.copyHeartbeats({ mitraIds: heartbeats.map((h) => h.mitraId), times: heartbeats.map((h) => h.at) })
       yield* Effect.annotateCurrentSpan({ "heartbeats.online": heartbeats.length, "heartbeats.copied": rows.length })
       return { online: heartbeats.length, written: rows.length }
     })
 
     return { record, copyHeartbeatsToPostgres } as const
-  })
+  }),
+  dependencies: [MitrasRepo.Default, Fallback.Default]
 }) {}

@@ -1,17 +1,17 @@
 /**
  * Mitra accounts as the control center manages them: create, list, read, edit, and
- * (de)activate. Reads join the availability truth in Postgres (`mitra_online_status`, live
- * `chat_sessions`), so an operator sees the durable state, not the Valkey mirror.
+ * (de)activate. Reads show the durable state in Postgres, not the Valkey mirror.
  */
-import { SqlClient, type Statement } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import { hashPassword } from "../auth/Passwords.js"
 import { RefreshSessions } from "../auth/RefreshSessions.js"
-import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { defaultPageSize, maxPageSize, type Mitra, MitraCursor, MitraRow } from "../mitras/Mitra.js"
+import { Capacity } from "../availability/Capacity.js"
+import { MitraStatus } from "../availability/MitraStatus.js"
+import { Transactions } from "../db/Repository.js"
+import { defaultPageSize, maxPageSize, type Mitra, MitraCursor, type MitraRow } from "../mitras/Mitra.js"
 import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"
-import { type MitraActivationChange, MitraAccountFollowUp } from "./MitraAccountFollowUp.js"
-import { liveStatusList } from "../mitras/LiveSessions.js"
+import { MitrasRepo } from "../mitras/MitrasRepo.js"
+import { SessionRerouting } from "../sessions/SessionRerouting.js"
 
 export interface MitraListQuery {
   readonly online?: boolean
@@ -33,53 +33,50 @@ export interface MitraProfilePatch {
   readonly maxConcurrentSessions?: number | null
 }
 
-const decodeRows = Schema.decodeUnknown(Schema.Array(MitraRow))
+/** What one activation request did, as committed. */
+export interface MitraActivationChange {
+  readonly mitraId: string
+  /** The state now committed. */
+  readonly isActive: boolean
+  /** False when the mitra already had this state (nothing was written). */
+  readonly changed: boolean
+  /** This deactivation took an online mitra offline (its `mitra_online_status` row flipped). */
+  readonly wentOffline: boolean
+  /** The control-center user who asked. */
+  readonly actor: string
+  /** `mitras.status_version` of the committed state (read under the row lock when unchanged). */
+  readonly statusVersion: number
+}
+
 const toMitra = ({ createdMicros: _, ...mitra }: typeof MitraRow.Type): Mitra => mitra
 
 export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraAccounts", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const repo = yield* MitrasRepo
+    const transactions = yield* Transactions
     const sessions = yield* RefreshSessions
-    const followUp = yield* MitraAccountFollowUp
+    const status = yield* MitraStatus
+    const capacity = yield* Capacity
+    const rerouting = yield* SessionRerouting
 
     const notFound = (mitraId: string) => new MitraNotFound({ message: "No such mitra", mitraId })
 
-    const selectMitras = (where: Statement.Fragment, tail: Statement.Fragment = sql``) =>
-      orDatabaseUnavailable(sql`
-        SELECT m.id, m.display_name, m.phone, m.is_active, m.max_concurrent_sessions, m.created_at, m.updated_at,
-               COALESCE(s.is_online, false) AS is_online, s.last_heartbeat_at,
-               (SELECT count(*)::int FROM chat_sessions c
-                WHERE c.mitra_id = m.id AND c.status IN ${liveStatusList}) AS live_sessions,
-               (extract(epoch FROM m.created_at) * 1000000)::bigint::text AS created_micros
-        FROM mitras m LEFT JOIN mitra_online_status s ON s.mitra_id = m.id
-        WHERE ${where}
-        ${tail}
-      `).pipe(
-        Effect.flatMap(decodeRows),
-        // Rows that do not match the schema are a bug here, not a bad request.
-        Effect.catchTag("ParseError", Effect.die)
-      )
-
     const get = Effect.fn("MitraAccounts.get")(function*(mitraId: string) {
       yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
-      const [row] = yield* selectMitras(sql`m.id = ${mitraId}`)
-      if (row === undefined) return yield* notFound(mitraId)
-      return toMitra(row)
+      const row = yield* repo.findById(mitraId)
+      if (Option.isNone(row)) return yield* notFound(mitraId)
+      return toMitra(row.value)
     })
 
     /** Newest first; keyset pagination on (created_at, id), stable under concurrent inserts. */
     const list = Effect.fn("MitraAccounts.list")(function*(query: MitraListQuery) {
       const limit = Math.min(query.limit ?? defaultPageSize, maxPageSize)
-      const position = sql`((extract(epoch FROM m.created_at) * 1000000)::bigint, m.id)`
-      const conditions = [
-        query.online === undefined ? undefined : sql`COALESCE(s.is_online, false) = ${query.online}`,
-        query.active === undefined ? undefined : sql`m.is_active = ${query.active}`,
-        query.cursor === undefined ? undefined : sql`${position} < (${query.cursor[0]}::bigint, ${query.cursor[1]}::uuid)`
-      ].filter((condition) => condition !== undefined)
-      const rows = yield* selectMitras(
-        sql.and(conditions),
-        sql`ORDER BY m.created_at DESC, m.id DESC LIMIT ${limit + 1}`
-      )
+      const rows = yield* repo.list({
+        limit: limit + 1,
+        ...(query.online === undefined ? {} : { online: query.online }),
+        ...(query.active === undefined ? {} : { active: query.active }),
+        ...(query.cursor === undefined ? {} : { after: query.cursor })
+      })
       const page = rows.slice(0, limit)
       const last = page[page.length - 1]
       return {
@@ -92,105 +89,95 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
 
     const create = Effect.fn("MitraAccounts.create")(function*(mitra: NewMitra) {
       const passwordHash = yield* hashPassword(mitra.password)
-      const [created] = yield* orDatabaseUnavailable(sql<{ id: string }>`
-        INSERT INTO mitras (display_name, phone, password_hash, max_concurrent_sessions)
-        VALUES (${mitra.displayName}, ${mitra.phone}, ${passwordHash}, ${mitra.maxConcurrentSessions ?? null})
-        ON CONFLICT (phone) DO NOTHING
-        RETURNING id
-      `)
-      if (created === undefined) {
+      const created = yield* repo.insert({
+        displayName: mitra.displayName,
+        phone: mitra.phone,
+        passwordHash,
+        maxConcurrentSessions: mitra.maxConcurrentSessions ?? null
+      })
+      if (Option.isNone(created)) {
         return yield* new DuplicatePhone({ message: "A mitra with this phone number already exists", phone: mitra.phone })
       }
-      yield* Effect.annotateCurrentSpan("mitra.id", created.id)
-      return yield* get(created.id).pipe(Effect.catchTag("MitraNotFound", Effect.die))
+      yield* Effect.annotateCurrentSpan("mitra.id", created.value.id)
+      return yield* get(created.value.id).pipe(Effect.catchTag("MitraNotFound", Effect.die))
     })
 
-    /** Display name, password, capacity. A new password ends the mitra's sessions (it signs in again). */
+    /**
+     * Display name, password, capacity. A new password ends the mitra's sessions (it signs in
+     * again); a new maximum is mirrored at once (the capacity key and the free index with it).
+     */
     const updateProfile = Effect.fn("MitraAccounts.updateProfile")(function*(mitraId: string, patch: MitraProfilePatch) {
       yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
       const { password, ...fields } = patch
       const passwordHash = password === undefined ? undefined : yield* hashPassword(password)
       const changes = { ...fields, ...(passwordHash === undefined ? {} : { passwordHash }) }
       if (Object.keys(changes).length === 0) return
-      const updated = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const rows = yield* sql`UPDATE mitras SET ${sql.update(changes)}, updated_at = now() WHERE id = ${mitraId} RETURNING id`
-        if (rows.length > 0 && passwordHash !== undefined) {
+      const updated = yield* transactions.run(Effect.gen(function*() {
+        const row = yield* repo.updateProfile({ mitraId, ...changes })
+        if (Option.isSome(row) && passwordHash !== undefined) {
           yield* sessions.revokeAllOf("mitra", mitraId, "password_changed")
         }
-        return rows.length > 0
-      })))
+        return Option.isSome(row)
+      }))
       if (!updated) return yield* notFound(mitraId)
       if (fields.maxConcurrentSessions !== undefined) {
-        yield* followUp.afterMaxSessionsChange(mitraId).pipe(
-          Effect.catchAllDefect((defect) =>
-            Effect.logError("Capacity follow-up failed after commit; the reconciliation sweep will heal it", defect)
-          )
+        // Committed already: a failure to recount is logged, and the reconciliation sweep heals it.
+        yield* capacity.recomputeCapacityForMitra(mitraId).pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("Could not recompute capacity after a new maximum", cause))
         )
       }
     })
 
     /**
      * THE activation change (ARCHITECTURE.md section 3, `updateMitraStatus`). In one transaction:
-     * flip `mitras.is_active`; on deactivation also revoke every `auth_sessions` row of the mitra
-     * (its refresh tokens die now; access tokens are refused by `MitraAuthentication`, which reads
-     * `is_active`) and take it offline; write the audit events. Then, after the commit, the
-     * `MitraAccountFollowUp` (the Valkey mirror and rerouting of the availability part).
+     * flip `mitras.is_active` (and bump its status version); on deactivation also revoke every
+     * `auth_sessions` row of the mitra (its refresh tokens die now; access tokens are refused by
+     * `MitraAuthentication`, which reads `is_active`) and take it offline; write the audit events.
+     * Then, after the commit: the mirror (`mitras:deactivated`, at the committed version), and on
+     * deactivation the mitra's open offers withdrawn and live sessions rerouted.
      *
-     * The row lock (`FOR UPDATE`) serialises concurrent activation changes of one mitra, and any
-     * writer that locks the mitra row (`FOR SHARE`) before putting it online.
-     * Uninterruptible: a client hanging up between the commit and the follow-up must not leave the
-     * mirror behind the truth.
+     * The row lock serialises concurrent activation changes of one mitra with every other status
+     * writer. Uninterruptible: a client hanging up between the commit and the follow-up must not
+     * leave the mirror behind the truth.
      */
     const setActive = Effect.fn("MitraAccounts.setActive")(function*(mitraId: string, isActive: boolean, actor: string) {
       yield* Effect.annotateCurrentSpan({ "mitra.id": mitraId, "mitra.is_active": isActive })
-      const change = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const [current] = yield* sql<{ isActive: boolean; statusVersion: number }>`
-          SELECT is_active, status_version::float8 AS status_version FROM mitras WHERE id = ${mitraId} FOR UPDATE
-        `
-        if (current === undefined) return yield* notFound(mitraId)
+      const change = yield* transactions.run(Effect.gen(function*() {
+        const current = yield* repo.lockMitra(mitraId)
+        if (Option.isNone(current)) return yield* notFound(mitraId)
         const unchanged: MitraActivationChange = {
           mitraId,
           isActive,
           changed: false,
           wentOffline: false,
           actor,
-          statusVersion: current.statusVersion
+          statusVersion: current.value.statusVersion
         }
-        if (current.isActive === isActive) return unchanged
-        // A status change: the next status version (see `StatusVersion` in the availability store).
-        const [updated] = yield* sql<{ statusVersion: number }>`
-          UPDATE mitras SET is_active = ${isActive}, status_version = status_version + 1, updated_at = now()
-          WHERE id = ${mitraId}
-          RETURNING status_version::float8 AS status_version
-        `
-        const changed = { ...unchanged, changed: true, statusVersion: updated!.statusVersion }
+        if (current.value.isActive === isActive) return unchanged
+        const { statusVersion } = yield* repo.setActiveFlag({ mitraId, isActive })
+        const at = new Date(yield* Clock.currentTimeMillis)
+        const changed = { ...unchanged, changed: true, statusVersion }
         if (isActive) {
-          yield* sql`
-            INSERT INTO mitra_status_events (mitra_id, event, reason, actor) VALUES (${mitraId}, 'reactivated', 'admin', ${actor})
-          `
+          yield* repo.insertStatusEvent({ mitraId, event: "reactivated", reason: "admin", actor, at })
           return changed
         }
         yield* sessions.revokeAllOf("mitra", mitraId, "mitra_deactivated")
-        const offline = yield* sql`
-          UPDATE mitra_online_status SET is_online = false, updated_at = now()
-          WHERE mitra_id = ${mitraId} AND is_online
-          RETURNING mitra_id
-        `
-        yield* sql`
-          INSERT INTO mitra_status_events (mitra_id, event, reason, actor) VALUES (${mitraId}, 'deactivated', 'admin', ${actor})
-        `
-        if (offline.length > 0) {
-          yield* sql`
-            INSERT INTO mitra_status_events (mitra_id, event, reason, actor) VALUES (${mitraId}, 'offline', 'deactivated', ${actor})
-          `
+        const offline = yield* repo.markOffline({ mitraId, at })
+        yield* repo.insertStatusEvent({ mitraId, event: "deactivated", reason: "admin", actor, at })
+        if (Option.isSome(offline)) {
+          yield* repo.insertStatusEvent({ mitraId, event: "offline", reason: "deactivated", actor, at })
         }
-        return { ...changed, wentOffline: offline.length > 0 }
-      })))
-      yield* followUp.afterActivation(change).pipe(
-        Effect.catchAllDefect((defect) =>
-          Effect.logError("Mitra activation follow-up failed after commit; the reconciliation sweep will heal it", defect)
+        return { ...changed, wentOffline: Option.isSome(offline) }
+      }))
+      // Called also when nothing changed: the mirror step is idempotent and re-asserts the state.
+      yield* status.mirrorActiveFlag(mitraId, change.isActive, change.statusVersion)
+      if (!change.isActive) {
+        yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated").pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.logError("Rerouting a deactivated mitra's sessions failed after commit; the deadline sweep will close them", cause)
+          )
         )
-      )
+      }
       return change
     }, Effect.uninterruptible)
 
@@ -209,5 +196,12 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
 
     return { get, list, create, update, updateProfile, setActive }
   }),
-  dependencies: [RefreshSessions.Default]
+  dependencies: [
+    MitrasRepo.Default,
+    Transactions.Default,
+    RefreshSessions.Default,
+    MitraStatus.Default,
+    Capacity.Default,
+    SessionRerouting.Default
+  ]
 }) {}

@@ -1,6 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
-import { requirePermission } from "../auth/Authentication.js"
+import { Effect, Layer } from "effect"
+import { CcUserAuthenticationLive, requirePermission } from "../auth/Authentication.js"
 import { CurrentCcUser } from "../auth/Principals.js"
 import { Api } from "../Api.js"
 import { MitraAccounts } from "./MitraAccounts.js"
@@ -26,4 +26,4 @@ export const MitrasHttpLive = HttpApiBuilder.group(Api, "mitras", (handlers) =>
           const user = yield* CurrentCcUser
           return { mitra: yield* accounts.update(path.id, payload, user.id) }
         }))
-  }))
+  })).pipe(Layer.provide([MitraAccounts.Default, CcUserAuthenticationLive]))

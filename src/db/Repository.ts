@@ -1,8 +1,9 @@
 /**
  * What every repository does at its boundary, written once: a Postgres failure becomes
  * `DatabaseUnavailable` (logged here; the API answers 503), and a row that does not match its
- * result schema — or a request that does not match its request schema — is a defect: a bug in the
- * repository, never the caller's bad input, so it must not surface as a 4xx.
+ * result schema — or a request that does not match its request schema, or no row from a statement
+ * that always returns one — is a defect: a bug in the repository, never the caller's bad input,
+ * so it must not surface as a 4xx.
  *
  * A repository is an `Effect.Service` whose queries are `SqlSchema` functions over the `sql`
  * template; it returns `repository({...})` of them, so its callers only ever see domain errors and
@@ -16,14 +17,18 @@ import { DatabaseUnavailable } from "./DatabaseUnavailable.js"
 const isTagged = (tag: string) => (error: unknown): boolean => Predicate.isTagged(error, tag)
 
 /** The errors a repository's callers see: its own, minus the SQL and schema failures. */
-export type AtBoundary<E> = Exclude<E, { readonly _tag: "SqlError" } | { readonly _tag: "ParseError" }> | DatabaseUnavailable
+export type AtBoundary<E> =
+  | Exclude<E, { readonly _tag: "SqlError" } | { readonly _tag: "ParseError" } | { readonly _tag: "NoSuchElementException" }>
+  | DatabaseUnavailable
 
 const unavailable = new DatabaseUnavailable({ message: "The database is unavailable; try again shortly." })
 
 /** One effect at the repository boundary. */
 export const atBoundary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, AtBoundary<E>, R> =>
   effect.pipe(
-    Effect.catchIf(isTagged("ParseError"), (error) => Effect.die(error)),
+    // A row that does not decode, or no row from a statement that always returns one: a bug.
+    Effect.catchIf((error) => isTagged("ParseError")(error) || isTagged("NoSuchElementException")(error), (error) =>
+      Effect.die(error)),
     Effect.catchIf(isTagged("SqlError"), (error) =>
       Effect.logError("Postgres operation failed", error).pipe(Effect.zipRight(Effect.fail(unavailable))))
   ) as Effect.Effect<A, AtBoundary<E>, R>

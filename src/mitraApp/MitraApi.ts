@@ -5,18 +5,7 @@ import { MitraAuthentication, MitraTokenAuthentication } from "../auth/Authentic
 import { Forbidden } from "../auth/AuthErrors.js"
 import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-
-export class MitraMe extends Schema.Class<MitraMe>("MitraMe")({
-  id: Schema.UUID,
-  displayName: Schema.String,
-  phone: Schema.String,
-  isActive: Schema.Boolean,
-  isOnline: Schema.Boolean,
-  /** Sessions holding capacity now (`active` + `pending_payment`). */
-  liveSessions: Schema.NonNegativeInt,
-  /** The mitra's own maximum, or the `max_sessions_per_mitra` setting when it has none. */
-  maxConcurrentSessions: Schema.Int
-}) {}
+import { MitraMe } from "./MitraMe.js"
 
 export const OnlineState = Schema.Struct({ isOnline: Schema.Boolean }).annotations({ identifier: "OnlineState" })
 

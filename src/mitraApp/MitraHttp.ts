@@ -1,5 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { MitraAuthenticationLive, MitraTokenAuthenticationLive } from "../auth/Authentication.js"
 import { CurrentMitra, MitraTokenSubject } from "../auth/Principals.js"
 import { Heartbeat } from "../availability/Heartbeat.js"
 import { MitraStatus } from "../availability/MitraStatus.js"
@@ -16,10 +17,17 @@ export const MitraHttpLive = HttpApiBuilder.group(Api, "mitra", (handlers) =>
     return handlers
       .handle("me", () => Effect.flatMap(CurrentMitra, ({ id }) => profile.get(id)))
       .handle("online", () => Effect.flatMap(CurrentMitra, ({ id }) => status.setOnline(id, actorOf(id))))
-      .handle("offline", () => Effect.flatMap(CurrentMitra, ({ id }) => status.setOffline(id, actorOf(id))))
+      .handle("offline", () =>
+        Effect.flatMap(CurrentMitra, ({ id }) => status.setOffline(id, actorOf(id))).pipe(Effect.as({ isOnline: false })))
       // The hottest route: token (no database), one Valkey round trip. Untraced: `untracedUrls`
       // drops only the server span, and `Heartbeat.record`'s own spans would otherwise be
       // exported per request (metrics and throttled warnings still report it).
       .handle("heartbeat", () =>
         Effect.flatMap(MitraTokenSubject, ({ id }) => Effect.asVoid(heartbeat.record(id))).pipe(Effect.withTracerEnabled(false)))
-  }))
+  })).pipe(Layer.provide([
+    MitraProfile.Default,
+    MitraStatus.Default,
+    Heartbeat.Default,
+    MitraAuthenticationLive,
+    MitraTokenAuthenticationLive
+  ]))

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { prometheusText } from "../observability/PrometheusText.js"
 import { Health, NotReady, Readiness } from "./OpsApi.js"
@@ -19,4 +19,4 @@ export const OpsHttpLive = HttpApiBuilder.group(Api, "ops", (handlers) =>
           )
         ))
       .handle("metrics", () => prometheusText)
-  }))
+  })).pipe(Layer.provide(ReadinessCheck.Default))

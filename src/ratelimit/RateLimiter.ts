@@ -14,8 +14,8 @@
  */
 import { Duration, Effect, Metric, Option, Redacted } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
-import { throttledWarning } from "../availability/AvailabilityMetrics.js"
 import { AppConfig, type RateLimitSettings } from "../config/AppConfig.js"
+import { ThrottledLog } from "../observability/ThrottledLog.js"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import type { ValkeyError } from "../valkey/ValkeyError.js"
 import { makeInMemoryRateLimitStore } from "./InMemoryRateLimitStore.js"
@@ -59,17 +59,19 @@ export interface RateLimiterOptions {
   readonly local: RateLimitStore<never>
   /** The HMAC key that store keys are derived with. */
   readonly keySecret: Uint8Array
+  /** Logs a fallback to memory (the service throttles it: an outage would repeat it per request). */
+  readonly warn: (message: string, error: ValkeyError) => Effect.Effect<void>
 }
 
-const reportFallback = (operation: string, error: ValkeyError) =>
-  Effect.all([
-    Metric.increment(rateLimitFallbacks),
-    Effect.annotateCurrentSpan({ "ratelimit.fallback": true, "ratelimit.fallback.reason": error.message }),
-    throttledWarning("ratelimit", `Rate limiting: Valkey failed (${operation}), counting in this process's memory`, error)
-  ], { discard: true })
-
 export const makeRateLimiter = (options: RateLimiterOptions): RateLimiterShape => {
-  const { limits, local, keySecret } = options
+  const { keySecret, limits, local } = options
+
+  const reportFallback = (operation: string, error: ValkeyError) =>
+    Effect.all([
+      Metric.increment(rateLimitFallbacks),
+      Effect.annotateCurrentSpan({ "ratelimit.fallback": true, "ratelimit.fallback.reason": error.message }),
+      options.warn(`Rate limiting: Valkey failed (${operation}), counting in this process's memory`, error)
+    ], { discard: true })
 
   const storeKey = (limit: LimitName, key: string) =>
     `ratelimit:${limit}:${createHmac("sha256", keySecret).update(`${limit}\n${key}`).digest("base64url").slice(0, 27)}`
@@ -134,7 +136,9 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("mitra/RateLimite
   effect: Effect.gen(function*() {
     const config = yield* AppConfig
     const connection = yield* ValkeyConnection
+    const log = yield* ThrottledLog
     return makeRateLimiter({
+      warn: (message, error) => log.warning("ratelimit", message, error),
       limits: {
         login_account: config.rateLimits.loginFailuresPerAccount,
         login_address: config.rateLimits.loginAttemptsPerAddress,
@@ -144,5 +148,6 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("mitra/RateLimite
       local: makeInMemoryRateLimitStore(),
       keySecret: keySecretFrom(config.auth.jwtSecret)
     })
-  })
+  }),
+  dependencies: [ThrottledLog.Default]
 }) {}

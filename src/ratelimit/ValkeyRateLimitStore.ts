@@ -3,7 +3,7 @@
  * and opening the window are one atomic round trip (a window can never be left without expiry).
  */
 import { Duration, Effect } from "effect"
-import { luaScript, runScript } from "../availability/ValkeyScripts.js"
+import { luaScript, runScript } from "../valkey/LuaScript.js"
 import type { ValkeyClientShape } from "../valkey/ValkeyClient.js"
 import type { RateLimitStore, WindowCount } from "./RateLimitStore.js"
 

@@ -1,12 +1,11 @@
 /**
- * What happens to a mitra's sessions when the mitra stops being able to serve them (deactivated
- * by an operator, or taken offline by the auto-offline sweep for a stale heartbeat —
- * `MitraStatus.mirrorActiveFlag` and `MitraStatus.offlineIfStale`): its open offers are withdrawn
- * and its live sessions rerouted (closed as `rerouted`, a new `searching` session carries the
- * customer on; ARCHITECTURE.md sections 2 and 3).
+ * What happens to a mitra's sessions when the mitra stops being able to serve them: its open
+ * offers are withdrawn and its live sessions rerouted (closed as `rerouted`, a new `searching`
+ * session carries the customer on; ARCHITECTURE.md sections 2 and 3). Called after the mitra's
+ * own change has committed and been mirrored, by whoever made it: a deactivation
+ * (`MitraAccounts.setActive`) or the auto-offline sweep (`AutoOfflineSweep`).
  *
- * A hook for now: the availability services call it after the mitra's Postgres transaction and
- * mirror update; the sessions issue fills it in.
+ * A hook for now: the sessions issue fills it in.
  */
 import { Effect } from "effect"
 

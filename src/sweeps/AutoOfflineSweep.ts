@@ -15,14 +15,16 @@
  * - the Postgres write is conditional (`WHERE is_online AND last_heartbeat_at < cutoff`, audit
  *   only when a row changed): a mitra another instance offlined already, or that went online
  *   again, or whose heartbeats reached Postgres while Valkey was unreachable, is left alone —
- *   one audit row per offlining, no flapping;
+ *   one audit row per offlining, no flapping; only the instance whose write took the mitra
+ *   offline reroutes its sessions;
  * - each mitra's offline (Postgres, mirror, rerouting) runs uninterruptibly, so an abort or a
  *   shutdown never leaves a mitra offline with its sessions not rerouted.
  */
 import { Clock, Effect } from "effect"
-import { AvailabilitySettings } from "../availability/AvailabilitySettings.js"
-import { AvailabilityStore, type StaleMitra } from "../availability/AvailabilityStore.js"
 import { MitraStatus } from "../availability/MitraStatus.js"
+import { AvailabilityStore, type StaleMitra } from "../availability/store/AvailabilityStore.js"
+import { SessionRerouting } from "../sessions/SessionRerouting.js"
+import { AvailabilitySettings } from "../settings/AvailabilitySettings.js"
 import type { SweepTick } from "./Sweep.js"
 
 /** The `actor` of the audit rows the sweep writes. */
@@ -38,13 +40,16 @@ export class AutoOfflineSweep extends Effect.Service<AutoOfflineSweep>()("mitra/
     const store = yield* AvailabilityStore
     const status = yield* MitraStatus
     const settings = yield* AvailabilitySettings
+    const rerouting = yield* SessionRerouting
 
     const offlineIfStillStale = (staleBefore: Date) => (mitra: StaleMitra) =>
       Effect.gen(function*() {
         const [still] = yield* store.staleOnline(staleBefore, [mitra.mitraId])
         if (still === undefined) return "fresh_on_recheck" satisfies Verdict
         const offlined = yield* status.offlineIfStale(mitra.mitraId, staleBefore, autoOfflineActor)
-        return offlined ? "offlined" as const : "unchanged" as const
+        if (!offlined) return "unchanged" as const
+        yield* rerouting.rerouteLiveSessionsOf(mitra.mitraId, "heartbeat_stale")
+        return "offlined" as const
       }).pipe(Effect.uninterruptible)
 
     /** One pass: scan the mirror, offline the stale. Fails (aborts) on the first Valkey or Postgres error. */
@@ -72,5 +77,6 @@ export class AutoOfflineSweep extends Effect.Service<AutoOfflineSweep>()("mitra/
     })
 
     return { tick } as const
-  })
+  }),
+  dependencies: [MitraStatus.Default, AvailabilitySettings.Default, SessionRerouting.Default]
 }) {}

@@ -39,5 +39,6 @@ export class HeartbeatMirrorSweep extends Effect.Service<HeartbeatMirrorSweep>()
     })
 
     return { tick } as const
-  })
+  }),
+  dependencies: [Heartbeat.Default]
 }) {}

@@ -6,11 +6,11 @@
  * writes never outlives one cadence, and an operator can see that it happened.
  *
  * When Valkey is down the tick aborts (logged); the seeder then owes a seed and runs it as soon as
- * Valkey answers again (`MirrorReseedLive`).
+ * Valkey answers again (`MirrorCatchUp.ts`).
  */
 import { Effect } from "effect"
-import { driftTotal } from "../availability/MirrorDrift.js"
-import { MirrorSeeder } from "../availability/MirrorSeeder.js"
+import { driftTotal } from "../availability/mirror/MirrorDrift.js"
+import { MirrorSeeder } from "../availability/mirror/MirrorSeeder.js"
 import type { SweepTick } from "./Sweep.js"
 
 export class ReseedSweep extends Effect.Service<ReseedSweep>()("mitra/ReseedSweep", {
@@ -43,5 +43,6 @@ export class ReseedSweep extends Effect.Service<ReseedSweep>()("mitra/ReseedSwee
     })
 
     return { tick } as const
-  })
+  }),
+  dependencies: [MirrorSeeder.Default]
 }) {}

@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
-import { counterValue } from "../../src/availability/AvailabilityMetrics.js"
+import { counterValue } from "../support/metrics.js"
 import { rateLimited, rateLimitFallbacks } from "../../src/ratelimit/RateLimitMetrics.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { createCcUser, createMitra, fixturePassword } from "../support/fixtures.js"

@@ -7,7 +7,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { Availability } from "../../src/availability/Availability.js"
-import { availabilityFallbacks, counterValue } from "../../src/availability/AvailabilityMetrics.js"
+import { availabilityFallbacks } from "../../src/availability/AvailabilityMetrics.js"
+import { counterValue } from "../support/metrics.js"
 import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import {
   availabilityInfrastructure,

@@ -11,7 +11,7 @@ import {
   BeaconSnapshot,
   type MitraCapacity,
   type SeedMitra
-} from "../../src/availability/AvailabilityStore.js"
+} from "../../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive, InMemoryAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { TestValkeyLive } from "../support/TestValkey.js"
 

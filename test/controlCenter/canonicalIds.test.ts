@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { MirrorSeeder } from "../../src/availability/MirrorSeeder.js"
+import { MirrorSeeder } from "../../src/availability/mirror/MirrorSeeder.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { createMitra, loginAsCcUser, loginAsMitra } from "../support/fixtures.js"
 import { get, patch, post } from "../support/http.js"

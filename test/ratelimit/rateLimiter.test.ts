@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Either, Layer, Option, Schedule, TestClock } from "effect"
 import { Redis } from "ioredis"
 import { inject } from "vitest"
-import { counterValue } from "../../src/availability/AvailabilityMetrics.js"
+import { counterValue } from "../support/metrics.js"
 import type { RateLimitSettings } from "../../src/config/AppConfig.js"
 import { makeInMemoryRateLimitStore } from "../../src/ratelimit/InMemoryRateLimitStore.js"
 import { rateLimited, rateLimitFallbacks } from "../../src/ratelimit/RateLimitMetrics.js"
@@ -30,7 +30,7 @@ const limits = (overrides: Partial<RateLimits> = {}): RateLimits => ({
 })
 
 const inMemory = (overrides: Partial<RateLimits> = {}) =>
-  makeRateLimiter({ limits: limits(overrides), shared: Option.none(), local: makeInMemoryRateLimitStore(), keySecret: secret })
+  makeRateLimiter({ limits: limits(overrides), shared: Option.none(), local: makeInMemoryRateLimitStore(), keySecret: secret, warn: (message) => Effect.logWarning(message) })
 
 /** Retry-after seconds of a refusal, or "admitted". */
 const outcome = (effect: Effect.Effect<unknown, { readonly retryAfterSeconds: number }>) =>
@@ -124,7 +124,8 @@ describe("RateLimiter on Valkey", () => {
           limits: limits(),
           shared: Option.some(makeValkeyRateLimitStore(client, keyPrefix)),
           local: makeInMemoryRateLimitStore(),
-          keySecret: secret
+          keySecret: secret,
+          warn: (message) => Effect.logWarning(message)
         })
       const [a, b] = [instance(), instance()]
       yield* a.consume("login_account", "mitra:+628123456789")
@@ -227,7 +228,7 @@ describe("RateLimiter when Valkey fails", () => {
         takeBack: (key) => Effect.suspend(() => failing ? failingStore.takeBack(key) : Effect.void),
         clear: (key) => Effect.suspend(() => failing ? failingStore.clear(key) : Effect.void)
       }
-      const limiter = makeRateLimiter({ limits: limits(), shared: Option.some(flaky), local: makeInMemoryRateLimitStore(), keySecret: secret })
+      const limiter = makeRateLimiter({ limits: limits(), shared: Option.some(flaky), local: makeInMemoryRateLimitStore(), keySecret: secret, warn: (message) => Effect.logWarning(message) })
       const admission = yield* limiter.consume("login_account", "k")
       failing = true
       const before = yield* counterValue(rateLimitFallbacks)

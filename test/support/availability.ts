@@ -1,40 +1,16 @@
 /**
- * Helpers for the availability tests: the availability services over a chosen store, fixtures
- * that mirror what they write to Postgres (as the seed would), chat-session fixtures, tokens, and
- * a raw Valkey client for asserting on the contract keys themselves.
+ * Fixtures for the availability tests: the mirror seeded from Postgres, mitras written to both
+ * (as the seed would mirror them), chat sessions, tokens, settings, and a raw Valkey client for
+ * asserting on the contract keys themselves. The layers they run on are `TestInfrastructure.ts`.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Tracer } from "effect"
 import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
-import { AvailabilityServicesLive } from "../../src/availability/AvailabilityLive.js"
-import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
-import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
-import { MirrorSeeder } from "../../src/availability/MirrorSeeder.js"
-import { SessionRerouting } from "../../src/sessions/SessionRerouting.js"
+import { MirrorSeeder } from "../../src/availability/mirror/MirrorSeeder.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { createCustomer, createMitra, type CreateMitraOptions } from "./fixtures.js"
-import { TestConfigLive } from "./TestConfig.js"
-import { TestDatabaseLive } from "./TestDatabase.js"
-import { TestValkeyLive } from "./TestValkey.js"
-
-/** The availability services over `store`, needing Postgres, config and a Valkey connection from outside. */
-export const availabilityServices = <E, R>(store: Layer.Layer<AvailabilityStore, E, R>) =>
-  AvailabilityServicesLive.pipe(
-    Layer.provideMerge(store),
-    Layer.provideMerge(SessionRerouting.Default)
-  )
-
-/** Postgres (own database), config, and a Valkey connection (own prefix on the run's server) for service tests. */
-export const availabilityInfrastructure = (env: Record<string, string> = {}) =>
-  Layer.mergeAll(TestDatabaseLive, TestConfigLive(env), TestValkeyLive, AccessTokens.layer.pipe(Layer.provide(TestConfigLive(env))))
-
-/** Everything a service-level test needs, on the store `AvailabilityStoreLive` picks (Valkey). */
-export const AvailabilityTestLive = (options: { env?: Record<string, string>; store?: "live" | "failing" } = {}) =>
-  availabilityServices(options.store === "failing" ? FailingAvailabilityStoreLive : AvailabilityStoreLive).pipe(
-    Layer.provideMerge(availabilityInfrastructure(options.env)),
-    Layer.orDie
-  )
 
 /** Rebuilds the mirror from Postgres (what start-up and every reconnect do). */
 export const seedMirror = Effect.flatMap(MirrorSeeder, (seeder) => seeder.seedFromPostgres()).pipe(Effect.orDie)

@@ -8,7 +8,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { HeartbeatMirrorSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { seedMirror } from "../support/availability.js"

@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Logger, Metric, MetricState, Ref, TestClock, Tracer } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { AvailabilityServicesLive } from "../../src/availability/AvailabilityLive.js"
-import type { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
+import type { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import {
   AvailabilityStoreLive,
   FailingAvailabilityStoreLive,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
-import { AvailabilityStore, type MirrorState } from "../../src/availability/AvailabilityStore.js"
+import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
 import { ReseedSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { insertSession, rawValkey, seedMirror } from "../support/availability.js"

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
-import { AvailabilityStore, type MitraCapacity } from "../../src/availability/AvailabilityStore.js"
+import { AvailabilityStore, type MitraCapacity } from "../../src/availability/store/AvailabilityStore.js"
 import {
   AvailabilityStoreLive,
   FailingAvailabilityStoreLive,

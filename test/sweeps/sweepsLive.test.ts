@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { BackgroundLive, ServicesLive } from "../../src/App.js"
-import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { createMitra } from "../support/fixtures.js"
 import { testInfrastructure } from "../support/TestApp.js"
 import { awaitTicks, postgresStateOf, realSleep, seconds, startClockAtRealTime, ticksOf } from "./kit.js"

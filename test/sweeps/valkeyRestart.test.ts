@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
-import { AvailabilityStore } from "../../src/availability/AvailabilityStore.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
-import { MirrorReseedLive } from "../../src/availability/MirrorSeeder.js"
+import { MirrorReseedLive } from "../../src/availability/mirror/MirrorSeeder.js"
 import { type DepartureReason, SessionRerouting } from "../../src/sessions/SessionRerouting.js"
 import { AutoOfflineSweepLive, SweepsLive } from "../../src/sweeps/SweepsLive.js"
 import { seedMirror } from "../support/availability.js"

@@ -3,19 +3,19 @@
  * auxiliary indexes of `ValkeyScripts.ts`, every operation one round trip (the seed: one staging
  * pipeline and one swap).
  */
-import { Duration, Effect, Option, Schema } from "effect"
+import { Effect } from "effect"
 import type { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
-import type { ValkeyClientShape } from "../valkey/ValkeyClient.js"
-import {
-  type AvailabilityQuery,
-  type AvailabilityStoreShape,
-  BeaconSnapshot,
-  type MirrorState,
-  type MitraCapacity,
-  type HeartbeatOutcome,
-  type SeedInput
+import { runScript } from "../../valkey/LuaScript.js"
+import type { ValkeyClientShape } from "../../valkey/ValkeyClient.js"
+import type {
+  AvailabilityQuery,
+  AvailabilityStoreShape,
+  HeartbeatOutcome,
+  MitraCapacity,
+  SeedInput
 } from "./AvailabilityStore.js"
+import type { MirrorInspector, MirrorState } from "./MirrorInspector.js"
 import { mirrorKeys } from "./MirrorKeys.js"
 import * as Scripts from "./ValkeyScripts.js"
 import { valkeyStaleOnline } from "./ValkeyStaleScan.js"
@@ -30,9 +30,6 @@ const chunks = <A>(items: ReadonlyArray<A>, size = chunkSize): Array<ReadonlyArr
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
 }
-
-const decodeSnapshot = Schema.decodeUnknownOption(Schema.parseJson(BeaconSnapshot))
-const encodeSnapshot = Schema.encodeSync(Schema.parseJson(BeaconSnapshot))
 
 const execOrThrow = async (pipeline: ReturnType<Redis["pipeline"]>) => {
   const results = await pipeline.exec()
@@ -75,7 +72,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
   const maxArg = (capacity: MitraCapacity) => capacity.maxConcurrentSessions === null ? "" : capacity.maxConcurrentSessions
 
   const run = (script: Scripts.LuaScript, scriptKeys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
-    client.use(script.name, (redis) => Scripts.runScript(redis, script, scriptKeys, args))
+    client.use(script.name, (redis) => runScript(redis, script, scriptKeys, args))
 
   const queryArgs = (query: AvailabilityQuery, mode: "ids" | "count") => [
     query.freshSince.getTime(),
@@ -104,7 +101,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
     // stall); the slices report the mitras whose Valkey heartbeat is the fresher, with its time.
     const fresherInValkey = new Map<string, string>()
     const replies = await Promise.all(chunks(online, 500).map((slice) =>
-      Scripts.runScript(redis, Scripts.mergeHeartbeats, shared, [
+      runScript(redis, Scripts.mergeHeartbeats, shared, [
         prefix,
         ...slice.flatMap((m) => [m.id, m.lastHeartbeatAt?.toISOString() ?? ""])
       ])
@@ -143,7 +140,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
     for (const slice of chunks(all, 500)) {
       const capacity = slice.filter(([kind]) => kind === "capacity").map(([, id]) => id)
       const heartbeat = slice.filter(([kind]) => kind === "heartbeat").map(([, id]) => id)
-      await Scripts.runScript(redis, Scripts.removeStrayKeys, shared, [prefix, ...capacity, "--", ...heartbeat])
+      await runScript(redis, Scripts.removeStrayKeys, shared, [prefix, ...capacity, "--", ...heartbeat])
     }
   }
 
@@ -155,7 +152,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
       client.use("seed", async (redis) => {
         const staged = keys.staging(token)
         await stage(redis, staged, truth)
-        await Scripts.runScript(
+        await runScript(
           redis,
           Scripts.swapInSeed,
           [
@@ -176,34 +173,6 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
       Effect.onError(() => abandon)
     )
   }
-
-  const readState = client.use("readState", async (redis): Promise<MirrorState> => {
-    const [online, deactivated, capacityKeys, heartbeatKeys] = await Promise.all([
-      redis.smembers(keys.online),
-      redis.smembers(keys.deactivated),
-      scanKeys(redis, keys.capacity("")),
-      scanKeys(redis, keys.heartbeat(""))
-    ])
-    const values = async (found: ReadonlyArray<string>, idOf: (key: string) => string) => {
-      const out: Record<string, string> = {}
-      for (const batch of chunks(found)) {
-        const read = await redis.mget(...batch)
-        batch.forEach((key, i) => {
-          const value = read[i]
-          if (value !== null && value !== undefined) out[idOf(key)] = value
-        })
-      }
-      return out
-    }
-    const capacity = await values(capacityKeys, (key) => key.slice(keys.capacity("").length))
-    const heartbeat = await values(heartbeatKeys, (key) => key.slice(keys.heartbeat("").length))
-    return {
-      online: online.sort(),
-      deactivated: deactivated.sort(),
-      capacity: Object.fromEntries(Object.entries(capacity).map(([id, v]) => [id, Number(v)])),
-      heartbeat
-    }
-  })
 
   return {
     kind: "valkey",
@@ -248,7 +217,7 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
         const [seededAt, version] = replies[0]![1] as Array<string | null>
         if (seededAt === null || seededAt === undefined) throw new Error(Scripts.notSeededMessage)
         if (query.defaultMaxVersion <= Number(version ?? -1)) return replies[1]![1] as Array<string>
-        const reply = await Scripts.runScript(redis, Scripts.queryAvailable, shared, queryArgs(query, "ids"))
+        const reply = await runScript(redis, Scripts.queryAvailable, shared, queryArgs(query, "ids"))
         return typeof reply === "string" && reply !== "" ? reply.split(",") : []
       }),
 
@@ -266,26 +235,43 @@ export const makeValkeyAvailabilityStore = (client: ValkeyClientShape, prefix: s
       })
     ),
 
-    readSnapshot: client.use("GET snapshot", (redis) => redis.get(keys.snapshot)).pipe(
-      Effect.map((raw) => (raw === null ? Option.none() : decodeSnapshot(raw)))
-    ),
-
-    writeSnapshot: (snapshot, ttl) =>
-      client.use("SET snapshot", (redis) =>
-        redis.set(keys.snapshot, encodeSnapshot(snapshot), "PX", Math.max(1, Math.round(Duration.toMillis(ttl))))).pipe(
-          Effect.asVoid
-        ),
-
-    claimSnapshotComputation: (ttl) =>
-      client.use("SET NX snapshot lock", (redis) =>
-        redis.set(keys.snapshotLock, randomUUID(), "PX", Math.max(1, Math.round(Duration.toMillis(ttl))), "NX")).pipe(
-          Effect.map((reply) => reply === "OK")
-        ),
-
     isSeeded: client.use("HEXISTS meta seededAt", (redis) => redis.hexists(keys.meta, "seededAt")).pipe(
       Effect.map((reply) => reply === 1)
     ),
-    replaceAll,
-    readState
+    replaceAll
   }
+}
+
+/** `MirrorInspector.readState` on Valkey: SMEMBERS of the sets, SCAN + MGET of the per-mitra keys. */
+export const makeValkeyMirrorInspector = (client: ValkeyClientShape, prefix: string): MirrorInspector["Type"] => {
+  const keys = mirrorKeys(prefix)
+  const readState = client.use("readState", async (redis): Promise<MirrorState> => {
+    const [online, deactivated, capacityKeys, heartbeatKeys] = await Promise.all([
+      redis.smembers(keys.online),
+      redis.smembers(keys.deactivated),
+      scanKeys(redis, keys.capacity("")),
+      scanKeys(redis, keys.heartbeat(""))
+    ])
+    const values = async (found: ReadonlyArray<string>, idOf: (key: string) => string) => {
+      const out: Record<string, string> = {}
+      for (const batch of chunks(found)) {
+        const read = await redis.mget(...batch)
+        batch.forEach((key, i) => {
+          const value = read[i]
+          if (value !== null && value !== undefined) out[idOf(key)] = value
+        })
+      }
+      return out
+    }
+    const capacity = await values(capacityKeys, (key) => key.slice(keys.capacity("").length))
+    const heartbeat = await values(heartbeatKeys, (key) => key.slice(keys.heartbeat("").length))
+    return {
+      online: online.sort(),
+      deactivated: deactivated.sort(),
+      capacity: Object.fromEntries(Object.entries(capacity).map(([id, v]) => [id, Number(v)])),
+      heartbeat
+    }
+  })
+
+  return { readState }
 }

@@ -3,8 +3,9 @@
  * fast tests. Same semantics as the Valkey store, checked by the same contract suite; every
  * operation is synchronous, so each is atomic like a Lua script.
  */
-import { Clock, Duration, Effect, Option } from "effect"
-import type { AvailabilityStoreShape, BeaconSnapshot, MitraCapacity, SeedInput, StaleMitra } from "./AvailabilityStore.js"
+import { Effect } from "effect"
+import type { AvailabilityStoreShape, MitraCapacity, SeedInput, StaleMitra } from "./AvailabilityStore.js"
+import type { MirrorInspector } from "./MirrorInspector.js"
 
 interface State {
   online: Set<string>
@@ -14,8 +15,6 @@ interface State {
   maxSessions: Map<string, number>
   /** The status version last applied per mitra (`StatusVersion`). */
   statusVersions: Map<string, number>
-  snapshot: Option.Option<{ readonly value: BeaconSnapshot; readonly expiresAt: number }>
-  snapshotLockUntil: number
 }
 
 const emptyState = (): State => ({
@@ -24,12 +23,14 @@ const emptyState = (): State => ({
   capacity: new Map(),
   heartbeat: new Map(),
   maxSessions: new Map(),
-  statusVersions: new Map(),
-  snapshot: Option.none(),
-  snapshotLockUntil: 0
+  statusVersions: new Map()
 })
 
-export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
+/** The store, and an inspector reading the same memory. */
+export const makeInMemoryAvailabilityStore = (): {
+  readonly store: AvailabilityStoreShape
+  readonly inspector: MirrorInspector["Type"]
+} => {
   let state = emptyState()
   // While a seed reads Postgres, writes note their mitra: the seed keeps their (newer) state.
   let seedsRunning = 0
@@ -40,8 +41,6 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
 
   const install = ({ mitras }: SeedInput) => {
     const next = emptyState()
-    next.snapshot = state.snapshot
-    next.snapshotLockUntil = state.snapshotLockUntil
     for (const m of mitras) {
       next.capacity.set(m.id, m.liveSessions)
       next.statusVersions.set(m.id, m.statusVersion)
@@ -100,7 +99,7 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
     return ids
   }
 
-  return {
+  const store: AvailabilityStoreShape = {
     kind: "memory",
 
     markOnline: (mitraId, at, capacity, version) =>
@@ -187,21 +186,6 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
       })
     ),
 
-    readSnapshot: Effect.map(Clock.currentTimeMillis, (now) =>
-      Option.filter(state.snapshot, (s) => s.expiresAt > now).pipe(Option.map((s) => s.value))),
-
-    writeSnapshot: (snapshot, ttl) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        state.snapshot = Option.some({ value: snapshot, expiresAt: now + Duration.toMillis(ttl) })
-      }),
-
-    claimSnapshotComputation: (ttl) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        if (state.snapshotLockUntil > now) return false
-        state.snapshotLockUntil = now + Duration.toMillis(ttl)
-        return true
-      }),
-
     isSeeded: Effect.succeed(true),
 
     replaceAll: (readTruth) =>
@@ -216,8 +200,10 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
             }
           }))
         )
-      }),
+      })
+  }
 
+  const inspector: MirrorInspector["Type"] = {
     readState: Effect.sync(() => ({
       online: [...state.online].sort(),
       deactivated: [...state.deactivated].sort(),
@@ -225,4 +211,6 @@ export const makeInMemoryAvailabilityStore = (): AvailabilityStoreShape => {
       heartbeat: Object.fromEntries(state.heartbeat)
     }))
   }
+
+  return { store, inspector }
 }

@@ -3,7 +3,7 @@
  * it in to prove that reads fall back to Postgres with the same answers and writes still succeed.
  */
 import { Effect } from "effect"
-import { ValkeyError } from "../valkey/ValkeyError.js"
+import { ValkeyError } from "../../valkey/ValkeyError.js"
 import type { AvailabilityStoreShape } from "./AvailabilityStore.js"
 
 export const makeFailingAvailabilityStore = (message = "Valkey is unavailable (simulated outage)"): AvailabilityStoreShape => {
@@ -21,11 +21,7 @@ export const makeFailingAvailabilityStore = (message = "Valkey is unavailable (s
     countOnline: fail("countOnline"),
     staleOnline: () => fail("staleOnline"),
     onlineHeartbeats: fail("onlineHeartbeats"),
-    readSnapshot: fail("GET snapshot"),
-    writeSnapshot: () => fail("SET snapshot"),
-    claimSnapshotComputation: () => fail("SET NX snapshot lock"),
     isSeeded: fail("isSeeded"),
-    replaceAll: () => fail("seed"),
-    readState: fail("readState")
+    replaceAll: () => fail("seed")
   }
 }

@@ -8,14 +8,14 @@
  * The store swaps the new state in atomically (readers never see an empty or half-built set) and
  * keeps any Valkey heartbeat fresher than Postgres's (docs/availability.md, "Seeding").
  */
-import { Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
-import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
-import { throttledWarning } from "./AvailabilityMetrics.js"
-import { AvailabilitySettings } from "./AvailabilitySettings.js"
-import { AvailabilityStore, type SeedInput } from "./AvailabilityStore.js"
+import { Effect } from "effect"
+import { MitrasRepo } from "../../mitras/MitrasRepo.js"
+import { ThrottledLog } from "../../observability/ThrottledLog.js"
+import { AvailabilitySettings } from "../../settings/AvailabilitySettings.js"
+import { MirrorRepair } from "../MirrorRepair.js"
+import { AvailabilityStore, type SeedInput } from "../store/AvailabilityStore.js"
+import { MirrorInspector } from "../store/MirrorInspector.js"
 import { driftTotal, type MirrorDrift, mirrorDrift } from "./MirrorDrift.js"
-import { MirrorRepair } from "./MirrorRepair.js"
-import { PostgresAvailability } from "./PostgresAvailability.js"
 
 export interface SeedReport {
   readonly mitras: number
@@ -27,14 +27,13 @@ export interface ReconcileReport extends SeedReport {
   readonly drift: MirrorDrift
 }
 
-/** How often the mirror is checked for a missing seed while Valkey is reachable. */
-const unseededCheckInterval = Duration.seconds(1)
-
 export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSeeder", {
   effect: Effect.gen(function*() {
     const store = yield* AvailabilityStore
-    const postgres = yield* PostgresAvailability
+    const inspector = yield* MirrorInspector
+    const repo = yield* MitrasRepo
     const settings = yield* AvailabilitySettings
+    const log = yield* ThrottledLog
     const oneAtATime = yield* Effect.makeSemaphore(1)
     /** Reseed requests: a failed mirror write asks, a failed seed asks again; the next check retries. */
     const repair = yield* MirrorRepair
@@ -42,7 +41,7 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
     /** Rebuilds the mirror from Postgres. */
     const seedFromPostgres = Effect.fn("MirrorSeeder.seedFromPostgres")(function*() {
       const readTruth = Effect.gen(function*() {
-        const [mitras, current] = yield* Effect.all([postgres.seedRows, settings.fresh], { concurrency: 2 })
+        const [mitras, current] = yield* Effect.all([repo.seedRows, settings.fresh], { concurrency: 2 })
         return {
           mitras,
           defaults: { defaultMaxSessions: current.maxSessionsPerMitra, defaultMaxVersion: current.maxSessionsVersion }
@@ -70,9 +69,9 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
      * start-up or reconnect seeds.
      */
     const reconcile = Effect.fn("MirrorSeeder.reconcile")(function*() {
-      const before = yield* store.readState
+      const before = yield* inspector.readState
       const report = yield* seedFromPostgres()
-      const [after, truth] = yield* Effect.all([store.readState, postgres.seedRows], { concurrency: 2 })
+      const [after, truth] = yield* Effect.all([inspector.readState, repo.seedRows], { concurrency: 2 })
       const drift = mirrorDrift(before, after, truth)
       yield* Effect.annotateCurrentSpan("seed.drift", driftTotal(drift))
       return { ...report, drift } satisfies ReconcileReport
@@ -85,7 +84,7 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
           Effect.logInfo(`Mirror seeded from Postgres (${trigger}): ${report.mitras} mitras, ${report.online} online`)
         ),
         Effect.catchAll((error) =>
-          throttledWarning("seed", `Mirror seed (${trigger}) failed; retrying every second while Valkey is reachable`, error)
+          log.warning("seed", `Mirror seed (${trigger}) failed; retrying every second while Valkey is reachable`, error)
         ),
         Effect.asVoid
       )
@@ -97,32 +96,6 @@ export class MirrorSeeder extends Effect.Service<MirrorSeeder>()("mitra/MirrorSe
     })
 
     return { seedFromPostgres, reconcile, reseed, seedOwed } as const
-  })
+  }),
+  dependencies: [MitrasRepo.Default, AvailabilitySettings.Default, MirrorRepair.Default, ThrottledLog.Default]
 }) {}
-
-/**
- * The start-up seed: a failure is logged and left to the background (the service starts degraded,
- * reads falling back to Postgres) rather than stopping start-up while Valkey is down.
- */
-export const seedAtStartup = Effect.flatMap(MirrorSeeder, (seeder) => seeder.reseed("start-up"))
-
-/**
- * Background reseeds: on every Valkey `ready`, and whenever a seed is owed while Valkey answers.
- * Nothing to do in in-memory mode (its state lives and dies with the process, seeded at start-up).
- */
-export const MirrorReseedLive = Layer.scopedDiscard(
-  Effect.gen(function*() {
-    const connection = yield* ValkeyConnection
-    const seeder = yield* MirrorSeeder
-    if (Option.isNone(connection.client)) return
-    const client = connection.client.value
-    yield* client.readyEvents.pipe(
-      Stream.runForEach(() => seeder.reseed("Valkey ready")),
-      Effect.forkScoped
-    )
-    const catchUp = Effect.gen(function*() {
-      if ((yield* client.isReady) && (yield* seeder.seedOwed)) yield* seeder.reseed("mirror found unseeded or a repair requested")
-    })
-    yield* catchUp.pipe(Effect.repeat(Schedule.spaced(unseededCheckInterval)), Effect.forkScoped)
-  })
-)

@@ -6,7 +6,8 @@
  * while the seed runs (a heartbeat, a mitra going online after the rows were read) is not
  * reported as drift. Exact when nothing else writes meanwhile; never over-counts otherwise.
  */
-import type { MirrorState, SeedMitra } from "./AvailabilityStore.js"
+import type { SeedMitra } from "../../mitras/MitraAvailability.js"
+import type { MirrorState } from "../store/MirrorInspector.js"
 
 export interface SetDrift {
   /** Members the mirror lacked and the reseed added. */

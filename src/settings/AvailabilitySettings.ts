@@ -7,10 +7,10 @@
  * The version of `max_sessions_per_mitra` (its `updated_at`) travels with it, so a Valkey mirror
  * shared by instances whose caches disagree for a moment follows the newest value.
  */
-import { SqlClient } from "@effect/sql"
-import { Clock, Context, Duration, Effect, Layer, Option, Ref } from "effect"
-import { type DatabaseUnavailable, orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { decodeSettingOrDefault, defaultSettings } from "../settings/SettingKeys.js"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
+import type { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { AppConfigRepo } from "./AppConfigRepo.js"
+import { decodeSettingOrDefault, defaultSettings } from "./SettingKeys.js"
 
 export interface AvailabilitySettingsValue {
   readonly maxSessionsPerMitra: number
@@ -26,18 +26,18 @@ export interface AvailabilitySettingsShape {
   readonly fresh: Effect.Effect<AvailabilitySettingsValue, DatabaseUnavailable>
 }
 
-export const makeAvailabilitySettings = (cacheTtl: Duration.DurationInput) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+/** How long an instance serves its cached value before reading Postgres again. */
+const cacheTtl = Duration.seconds(5)
+
+export class AvailabilitySettings extends Effect.Service<AvailabilitySettings>()("mitra/AvailabilitySettings", {
+  effect: Effect.gen(function*() {
+    const repo = yield* AppConfigRepo
     const ttlMillis = Duration.toMillis(cacheTtl)
     const cache = yield* Ref.make(Option.none<{ readonly value: AvailabilitySettingsValue; readonly at: number }>())
     const refreshing = yield* Effect.makeSemaphore(1)
 
     const fresh = Effect.gen(function*() {
-      const rows = yield* orDatabaseUnavailable(sql<{ key: string; value: unknown; version: number }>`
-        SELECT key, value, floor(extract(epoch FROM updated_at) * 1000000)::float8 AS version
-        FROM app_config WHERE key IN ('max_sessions_per_mitra', 'heartbeat_stale_seconds')
-      `)
+      const rows = yield* repo.versioned(["max_sessions_per_mitra", "heartbeat_stale_seconds"])
       const row = (key: string) => rows.find((r) => r.key === key)
       const value: AvailabilitySettingsValue = {
         maxSessionsPerMitra: yield* decodeSettingOrDefault("max_sessions_per_mitra", row("max_sessions_per_mitra")?.value),
@@ -80,10 +80,6 @@ export const makeAvailabilitySettings = (cacheTtl: Duration.DurationInput) =>
     })
 
     return { current, fresh } satisfies AvailabilitySettingsShape
-  })
-
-export class AvailabilitySettings extends Context.Tag("mitra/AvailabilitySettings")<AvailabilitySettings, AvailabilitySettingsShape>() {
-  /** Cached for 5 s. */
-  static readonly layer = Layer.effect(AvailabilitySettings, makeAvailabilitySettings(Duration.seconds(5)))
-  static readonly layerWithTtl = (ttl: Duration.DurationInput) => Layer.effect(AvailabilitySettings, makeAvailabilitySettings(ttl))
-}
+  }),
+  dependencies: [AppConfigRepo.Default]
+}) {}

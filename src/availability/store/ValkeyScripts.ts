@@ -23,8 +23,8 @@
  *   committed; one older than the version last applied to the mitra is ignored, so writes that
  *   reach Valkey out of order (two instances, or two fibers) end at the last committed state.
  */
-import { createHash } from "node:crypto"
-import type { Redis } from "ioredis"
+import { luaScript, type LuaScript } from "../../valkey/LuaScript.js"
+import { capacityKeyName, heartbeatKeyName } from "./MirrorKeys.js"
 
 /** What a read says when the mirror is unseeded (a restarted, empty server). */
 export const notSeededMessage = "NOTSEEDED the availability mirror has not been seeded since Valkey started"
@@ -120,19 +120,6 @@ local function batcher(key)
   return self
 end
 `
-
-export interface LuaScript {
-  readonly name: string
-  readonly lua: string
-  readonly sha: string
-}
-
-/** A script as sent: its text and the SHA1 that EVALSHA names it by. */
-export const luaScript = (name: string, lua: string): LuaScript => ({
-  name,
-  lua,
-  sha: createHash("sha1").update(lua).digest("hex")
-})
 
 /** A script on this file's key layout (the prelude's KEYS and helpers). */
 const script = (name: string, body: string): LuaScript => luaScript(name, `${prelude}\n${body}`)
@@ -254,7 +241,7 @@ if tonumber(ARGV[3]) > (tonumber(meta[2]) or -1) then
   for i = 1, #entries, 2 do
     local id = entries[i]
     if redis.call('SISMEMBER', DEACTIVATED, id) == 0 then
-      local live = tonumber(redis.call('GET', prefix .. 'mitra:capacity:' .. id)) or 0
+      local live = tonumber(redis.call('GET', prefix .. '${capacityKeyName}' .. id)) or 0
       local max = tonumber(redis.call('HGET', MAX_SESSIONS, id)) or default
       if live < max then free.add(entries[i + 1], id) end
     end
@@ -280,7 +267,7 @@ return redis.call('SCARD', ONLINE)
 export const mergeHeartbeats = script("mergeHeartbeats", `
 local prefix = ARGV[1]
 local keys = {}
-for i = 2, #ARGV, 2 do keys[#keys + 1] = prefix .. 'mitra:heartbeat:' .. ARGV[i] end
+for i = 2, #ARGV, 2 do keys[#keys + 1] = prefix .. '${heartbeatKeyName}' .. ARGV[i] end
 if #keys == 0 then return {} end
 local currents = redis.call('MGET', unpack(keys))
 local writes, fresher = {}, {}
@@ -321,7 +308,7 @@ for i = 2, #ARGV do
   if id == '--' then
     kind = 'heartbeat'
   elseif not dirty(id) and (kind == 'capacity' or redis.call('SISMEMBER', ONLINE, id) == 0) then
-    removed = removed + redis.call('DEL', prefix .. 'mitra:' .. kind .. ':' .. id)
+    removed = removed + redis.call('DEL', prefix .. (kind == 'capacity' and '${capacityKeyName}' or '${heartbeatKeyName}') .. id)
   end
 end
 return removed
@@ -360,7 +347,7 @@ local beats = {}
 for _, id in ipairs(redis.call('SMEMBERS', DIRTY_HEARTBEAT)) do beats[id] = redis.call('ZSCORE', HB_INDEX, id) end
 
 for _, id in ipairs(redis.call('SDIFF', ONLINE, STAGED_ONLINE)) do
-  if not (kept[id] and kept[id].online) then redis.call('DEL', prefix .. 'mitra:heartbeat:' .. id) end
+  if not (kept[id] and kept[id].online) then redis.call('DEL', prefix .. '${heartbeatKeyName}' .. id) end
 end
 
 local function swapIn(staged, live)
@@ -392,16 +379,16 @@ for id, state in pairs(kept) do
     redis.call('ZADD', HB_INDEX, state.score, id)
   else
     redis.call('ZREM', HB_INDEX, id)
-    if not state.online then redis.call('DEL', prefix .. 'mitra:heartbeat:' .. id) end
+    if not state.online then redis.call('DEL', prefix .. '${heartbeatKeyName}' .. id) end
   end
   touched[id] = true
 end
 for id, max in pairs(keptMax) do
-  if keptCapacity[id] then redis.call('SET', prefix .. 'mitra:capacity:' .. id, keptCapacity[id]) end
+  if keptCapacity[id] then redis.call('SET', prefix .. '${capacityKeyName}' .. id, keptCapacity[id]) end
   setMaxSessions(id, max)
   touched[id] = true
 end
-for id in pairs(touched) do refreshFree(id, prefix .. 'mitra:capacity:' .. id) end
+for id in pairs(touched) do refreshFree(id, prefix .. '${capacityKeyName}' .. id) end
 
 redis.call('ZREM', SEEDS, token)
 redis.call('ZREMRANGEBYSCORE', SEEDS, '-inf', now)
@@ -409,15 +396,4 @@ if redis.call('ZCARD', SEEDS) == 0 then redis.call('DEL', DIRTY_STATUS, DIRTY_CA
 return redis.call('SCARD', ONLINE)
 `)
 
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
-
-/** EVALSHA, or EVAL (which also caches the script) when the server does not have it. */
-export const runScript = (
-  redis: Redis,
-  script: LuaScript,
-  keys: ReadonlyArray<string>,
-  args: ReadonlyArray<string | number>
-): Promise<unknown> =>
-  redis.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
-    isNoScript(error) ? redis.eval(script.lua, keys.length, ...keys, ...args) : Promise.reject(error)
-  )
+export type { LuaScript }

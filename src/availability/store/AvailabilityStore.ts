@@ -7,26 +7,12 @@
  * Every operation may fail with `ValkeyError`: readers fall back to Postgres, writers log and
  * count it (Postgres has already committed), the heartbeat falls back to its database path.
  */
-import { Context, type Duration, type Effect, type Option, Schema } from "effect"
-import type { ValkeyError } from "../valkey/ValkeyError.js"
+import { Context, type Effect } from "effect"
+import type { MitraCapacity, SeedMitra, StatusVersion } from "../../mitras/MitraAvailability.js"
+import type { AvailabilityQuery } from "../../mitras/MitraAvailability.js"
+import type { ValkeyError } from "../../valkey/ValkeyError.js"
 
-/** What the capacity filter needs to know of one mitra. */
-export interface MitraCapacity {
-  /** Live (`active` + `pending_payment`) sessions, counted in Postgres. */
-  readonly liveSessions: number
-  /** `mitras.max_concurrent_sessions`; null = the `max_sessions_per_mitra` setting. */
-  readonly maxConcurrentSessions: number | null
-}
-
-/** The parameters every availability read shares, so both paths answer the same question. */
-export interface AvailabilityQuery {
-  /** A heartbeat at or after this instant is fresh (whole milliseconds). */
-  readonly freshSince: Date
-  /** `max_sessions_per_mitra`, for mitras without a maximum of their own. */
-  readonly defaultMaxSessions: number
-  /** When that setting was last written (epoch ms): the newest value wins in a shared mirror. */
-  readonly defaultMaxVersion: number
-}
+export type { AvailabilityQuery, MitraCapacity, SeedMitra, StatusVersion }
 
 /**
  * What a heartbeat did. `not_online`: the mitra is offline, nothing is written (a late ping never
@@ -34,24 +20,6 @@ export interface AvailabilityQuery {
  * it cannot vouch for the mitra: the caller takes the database path.
  */
 export type HeartbeatOutcome = "recorded" | "not_online" | "deactivated" | "unseeded"
-
-/** One mitra as `seedFromPostgres` reads it. */
-export interface SeedMitra extends MitraCapacity {
-  readonly id: string
-  readonly isActive: boolean
-  readonly isOnline: boolean
-  readonly lastHeartbeatAt: Date | null
-  /** `mitras.status_version`: see `StatusVersion`. */
-  readonly statusVersion: number
-}
-
-/**
- * `mitras.status_version`, bumped by every committed change of a mitra's online or active state
- * (under its row lock, so in commit order). Each status write to the mirror carries the version
- * it committed, and the store ignores a write older than the last it applied: mirror writes that
- * arrive out of order — two instances, two fibers — converge to the last committed state.
- */
-export type StatusVersion = number
 
 export interface SeedDefaults {
   readonly defaultMaxSessions: number
@@ -64,28 +32,12 @@ export interface SeedInput {
   readonly defaults: SeedDefaults
 }
 
-/** The contract keys' content, for reconciliation and tests. Ids sorted. */
-export interface MirrorState {
-  readonly online: ReadonlyArray<string>
-  readonly deactivated: ReadonlyArray<string>
-  /** `mitra:capacity:<id>` values. */
-  readonly capacity: Readonly<Record<string, number>>
-  /** `mitra:heartbeat:<id>` values (ISO-8601). */
-  readonly heartbeat: Readonly<Record<string, string>>
-}
-
 /** An online mitra whose heartbeat is missing or older than a cutoff (the auto-offline sweep's read). */
 export interface StaleMitra {
   readonly mitraId: string
   /** Its `mitra:heartbeat:<id>` time; null when it has none. */
   readonly heartbeatAt: Date | null
 }
-
-/** The public beacon as cached in `availability:snapshot`. */
-export class BeaconSnapshot extends Schema.Class<BeaconSnapshot>("BeaconSnapshot")({
-  available: Schema.NonNegativeInt,
-  asOf: Schema.String
-}) {}
 
 export type StoreKind = "valkey" | "memory" | "failing"
 
@@ -125,12 +77,6 @@ export interface AvailabilityStoreShape {
   /** Every online mitra's heartbeat time (for the heartbeat mirror into Postgres). */
   readonly onlineHeartbeats: Effect.Effect<ReadonlyArray<{ readonly mitraId: string; readonly at: Date }>, ValkeyError>
 
-  // The beacon snapshot
-  readonly readSnapshot: Effect.Effect<Option.Option<BeaconSnapshot>, ValkeyError>
-  readonly writeSnapshot: (snapshot: BeaconSnapshot, ttl: Duration.Duration) => Effect.Effect<void, ValkeyError>
-  /** True for exactly one caller per `ttl` across every instance sharing the store. */
-  readonly claimSnapshotComputation: (ttl: Duration.Duration) => Effect.Effect<boolean, ValkeyError>
-
   // Seeding
   /** False when the store has lost its content since the last seed (a restarted Valkey). */
   readonly isSeeded: Effect.Effect<boolean, ValkeyError>
@@ -141,8 +87,6 @@ export interface AvailabilityStoreShape {
    * running before `readTruth` runs): the seed never reverts a newer change with its older read.
    */
   readonly replaceAll: <E>(readTruth: Effect.Effect<SeedInput, E>) => Effect.Effect<SeedInput, E | ValkeyError>
-  /** The contract keys as they are now. O(mirror size): for reconciliation reports and tests. */
-  readonly readState: Effect.Effect<MirrorState, ValkeyError>
 }
 
 export class AvailabilityStore extends Context.Tag("mitra/AvailabilityStore")<AvailabilityStore, AvailabilityStoreShape>() {}

@@ -12,11 +12,12 @@
  * from the whole online set otherwise (some online mitra has no heartbeat key).
  */
 import { Effect } from "effect"
-import type { ValkeyClientShape } from "../valkey/ValkeyClient.js"
-import type { ValkeyError } from "../valkey/ValkeyError.js"
+import { type LuaScript, luaScript, runScript } from "../../valkey/LuaScript.js"
+import type { ValkeyClientShape } from "../../valkey/ValkeyClient.js"
+import type { ValkeyError } from "../../valkey/ValkeyError.js"
 import type { StaleMitra } from "./AvailabilityStore.js"
-import type { MirrorKeys } from "./MirrorKeys.js"
-import { type LuaScript, luaScript, notSeededMessage, runScript } from "./ValkeyScripts.js"
+import { heartbeatKeyName, type MirrorKeys } from "./MirrorKeys.js"
+import { notSeededMessage } from "./ValkeyScripts.js"
 
 const lua = `
 local ONLINE, META, HB_INDEX = KEYS[1], KEYS[2], KEYS[3]
@@ -43,7 +44,7 @@ local out = {}
 for first = 1, #ids, 500 do
   local last = math.min(first + 499, #ids)
   local keys = {}
-  for i = first, last do keys[#keys + 1] = prefix .. 'mitra:heartbeat:' .. ids[i] end
+  for i = first, last do keys[#keys + 1] = prefix .. '${heartbeatKeyName}' .. ids[i] end
   local beats = redis.call('MGET', unpack(keys))
   for i = first, last do
     local beat = beats[i - first + 1]

@@ -54,6 +54,10 @@ export interface MirrorKeys {
   }
 }
 
+/** The per-mitra contract keys' names before the id; the Lua scripts build names from these too. */
+export const capacityKeyName = "mitra:capacity:"
+export const heartbeatKeyName = "mitra:heartbeat:"
+
 export const mirrorKeys = (prefix: string): MirrorKeys => ({
   prefix,
   online: `${prefix}mitras:online`,
@@ -69,8 +73,8 @@ export const mirrorKeys = (prefix: string): MirrorKeys => ({
   dirtyCapacity: `${prefix}availability:seed:dirty-capacity`,
   dirtyHeartbeat: `${prefix}availability:seed:dirty-heartbeat`,
   statusVersions: `${prefix}availability:idx:status-version`,
-  capacity: (mitraId) => `${prefix}mitra:capacity:${mitraId}`,
-  heartbeat: (mitraId) => `${prefix}mitra:heartbeat:${mitraId}`,
+  capacity: (mitraId) => `${prefix}${capacityKeyName}${mitraId}`,
+  heartbeat: (mitraId) => `${prefix}${heartbeatKeyName}${mitraId}`,
   staging: (token) => ({
     online: `${prefix}availability:seed:${token}:online`,
     deactivated: `${prefix}availability:seed:${token}:deactivated`,

@@ -1,0 +1,10 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { CcUserAuthenticationLive, requirePermission } from "../auth/Authentication.js"
+import { Dashboard } from "./Dashboard.js"
+
+export const DashboardHttpLive = HttpApiBuilder.group(Api, "dashboard", (handlers) =>
+  Effect.map(Dashboard, (dashboard) =>
+    handlers.handle("dashboard", () => requirePermission("mitra", "read").pipe(Effect.zipRight(dashboard.counts())))))
+  .pipe(Layer.provide([Dashboard.Default, CcUserAuthenticationLive]))
