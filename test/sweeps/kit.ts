@@ -137,6 +137,18 @@ export const advanceAndAwait = (sweep: SweepName, by: Duration.DurationInput, ti
     yield* awaitTicks(sweep, before + ticks)
   })
 
+/**
+ * Moves the `TestClock` by `by` and waits until each of `sweeps` has finished one more tick. Each
+ * loop is a fiber of its own: one loop's tick being done says nothing about another's, so each
+ * is awaited on its own counter (read before the clock moved).
+ */
+export const advanceAndAwaitEach = (sweeps: ReadonlyArray<SweepName>, by: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const before = yield* Effect.forEach(sweeps, (sweep) => ticksOf(sweep))
+    yield* TestClock.adjust(by)
+    yield* Effect.forEach(sweeps, (sweep, i) => awaitTicks(sweep, before[i]! + 1), { discard: true })
+  })
+
 export { recordingSpans } from "../support/spans.js"
 
 /** The SQL statements among `spans` (one `sql.execute` span per statement sent). */
