@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer } from "effect"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
+import { eventually } from "../support/eventually.js"
 import { get } from "../support/http.js"
 import { TestApp } from "../support/TestApp.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
@@ -39,13 +40,10 @@ describe("GET /healthz and /readyz", () => {
         yield* Effect.promise(() => server.start())
         // The client reconnects on its own (its back-off reaches 1 s between attempts); readiness
         // follows without a restart of the app. Asked every 100 ms, given far longer than one back-off.
-        const recovered = yield* get("/readyz").pipe(
-          Effect.repeat(Schedule.recurUntil(valkeyUp).pipe(Schedule.addDelay(() => "100 millis"))),
-          Effect.timeoutFail({
-            duration: "15 seconds",
-            onTimeout: () => new Error("/readyz still did not report Valkey up 15 s after its server restarted")
-          })
-        )
+        const recovered = yield* eventually(get("/readyz"), valkeyUp, "/readyz never reported Valkey up after its server restarted", {
+          every: "100 millis",
+          within: "15 seconds"
+        })
         expect(recovered).toMatchObject({ status: 200, body: { postgres: "up", valkey: "up" } })
       }).pipe(Effect.provide(TestApp({ valkey: testValkeyConnection({ url: server.url }) })))
     }))
