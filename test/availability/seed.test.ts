@@ -18,7 +18,12 @@ import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js
 import { testValkeyConnection } from "../support/TestValkey.js"
 import { startValkeyServer } from "../support/valkeyServer.js"
 
-const secondsAgo = (s: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - s * 1000)
+/**
+ * Instants before one "now" read once per test (whole seconds, as heartbeats are kept): a value
+ * written and the value asserted are the same instant even when a second boundary passes between.
+ */
+const instantsBefore = (now: number) => (seconds: number) => new Date(now - seconds * 1000)
+const wholeSecondNow = () => Math.floor(Date.now() / 1000) * 1000
 
 /** The mirror Postgres implies, restricted to `ids` (other tests' rows are not ours to compare). */
 const expectedMirror = (ids: ReadonlyArray<string>) =>
@@ -52,6 +57,7 @@ const restrict = (state: MirrorState, ids: ReadonlyArray<string>): MirrorState =
 describe("seedFromPostgres", () => {
   it.live("builds the mirror Postgres implies: online, deactivated, capacity, heartbeats", () =>
     Effect.gen(function*() {
+      const secondsAgo = instantsBefore(wholeSecondNow())
       const fresh = yield* createMitra({ isOnline: true, lastHeartbeatAt: secondsAgo(5) })
       const stale = yield* createMitra({ isOnline: true, lastHeartbeatAt: secondsAgo(600) })
       const busy = yield* createMitra({ isOnline: true, maxConcurrentSessions: 2 })
@@ -96,16 +102,20 @@ describe("seedFromPostgres", () => {
     Effect.gen(function*() {
       const store = yield* AvailabilityStore
       const sql = yield* SqlClient.SqlClient
-      const valkeyFresher = yield* createMitra({ isOnline: true, lastHeartbeatAt: secondsAgo(50) })
-      const postgresFresher = yield* createMitra({ isOnline: true, lastHeartbeatAt: secondsAgo(50) })
+      const secondsAgo = instantsBefore(wholeSecondNow())
+      const seeded = secondsAgo(50)
+      const inValkey = secondsAgo(2)
+      const inPostgres = secondsAgo(1)
+      const valkeyFresher = yield* createMitra({ isOnline: true, lastHeartbeatAt: seeded })
+      const postgresFresher = yield* createMitra({ isOnline: true, lastHeartbeatAt: seeded })
       yield* seedMirror
-      yield* store.recordHeartbeat(valkeyFresher.id, secondsAgo(2))
+      yield* store.recordHeartbeat(valkeyFresher.id, inValkey)
       // A heartbeat written to Postgres while Valkey was unreachable:
-      yield* sql`UPDATE mitra_online_status SET last_heartbeat_at = ${secondsAgo(1)} WHERE mitra_id = ${postgresFresher.id}`
+      yield* sql`UPDATE mitra_online_status SET last_heartbeat_at = ${inPostgres} WHERE mitra_id = ${postgresFresher.id}`
       yield* seedMirror
       const { heartbeat } = yield* store.readState
-      expect(heartbeat[valkeyFresher.id]).toBe(secondsAgo(2).toISOString())
-      expect(heartbeat[postgresFresher.id]).toBe(secondsAgo(1).toISOString())
+      expect(heartbeat[valkeyFresher.id]).toBe(inValkey.toISOString())
+      expect(heartbeat[postgresFresher.id]).toBe(inPostgres.toISOString())
     }).pipe(Effect.provide(AvailabilityTestLive())))
 
   it.scopedLive("runs at start-up: the mirror is seeded before the first request", () =>

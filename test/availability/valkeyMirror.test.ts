@@ -162,11 +162,17 @@ describe("the Valkey store", () => {
       // Each round: heartbeats keep coming while a seed runs, and stop the moment it is done, so
       // nothing after the swap can paper over a heartbeat the swap lost.
       for (let round = 0; round < 6; round++) {
-        const pinger = yield* Effect.fork(Effect.forever(ping))
+        // A stop flag checked between rounds of heartbeats, not an interruption: interrupting
+        // would not cancel a command already sent, which could land after the keys are read.
+        const stop = yield* Ref.make(false)
+        const pinger = yield* Effect.fork(Effect.gen(function*() {
+          do yield* ping
+          while (!(yield* Ref.get(stop)))
+        }))
         yield* store.replaceAll(Effect.succeed({ mitras, defaults }))
-        yield* Fiber.interrupt(pinger)
-        // A heartbeat already sent still lands: let it, before reading keys and index separately.
-        yield* Effect.sleep("30 millis")
+        yield* Ref.set(stop, true)
+        // Every heartbeat the pinger sent has been answered once it is done.
+        yield* Fiber.join(pinger)
         const { heartbeat } = yield* store.readState
         const scores = new Map((yield* store.onlineHeartbeats).map((h) => [h.mitraId, h.at.getTime()]))
         for (const id of pinged) expect(scores.get(id)).toBe(new Date(heartbeat[id]!).getTime())

@@ -23,9 +23,10 @@ import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
 import {
   advanceAndAwait,
+  awaitWakeups,
   itemsOf,
+  pendingWakeups,
   postgresStateOf,
-  realSleep,
   recordingSpans,
   ReroutedMitras,
   seconds,
@@ -63,11 +64,14 @@ describe("auto-offline sweep", () => {
       const offline = yield* createMitra()
       const ids = [stale.id, missing.id, fresh.id, offline.id]
       yield* seedMirror
+      const before = yield* ticksOf("auto_offline")
       yield* startLoop
 
-      const before = yield* ticksOf("auto_offline")
+      // The loop sleeps until one cadence after start, so at 29 s it cannot have ticked: the
+      // same wake-up is still pending and no tick was counted (a tick before the sleep would be).
+      expect(yield* awaitWakeups([t0 + 30_000])).toEqual([t0 + 30_000])
       yield* TestClock.adjust(seconds(29))
-      yield* realSleep(50)
+      expect(yield* pendingWakeups).toEqual([t0 + 30_000])
       expect(yield* ticksOf("auto_offline")).toBe(before)
       expect((yield* mirrorOf(ids)).online).toHaveLength(3)
 

@@ -1,10 +1,12 @@
 /**
  * Helpers for the sweep tests: the sweep services over the availability services on a chosen
  * store, a recording rerouting hook, a test clock set to a real instant, waiting (in real time)
- * for a forked loop's tick to finish after `TestClock.adjust`, and recorders for spans and logs.
+ * for a forked loop's tick to finish after `TestClock.adjust`, the `TestClock`'s pending wake-ups
+ * and the fibers a layer forked (to prove "no tick yet" and "stopped" without waiting to see),
+ * and recorders for spans and logs.
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Duration, Effect, Layer, Logger, Metric, MetricState, Ref, TestClock, Tracer } from "effect"
+import { Chunk, Context, Duration, Effect, type Fiber, FiberId, Layer, Logger, Metric, MetricState, Ref, Supervisor, TestClock, Tracer } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { AvailabilityServicesLive } from "../../src/availability/AvailabilityLive.js"
 import type { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
@@ -142,6 +144,74 @@ export const advanceAndAwait = (sweep: SweepName, by: Duration.DurationInput, ti
     yield* TestClock.adjust(by)
     yield* awaitTicks(sweep, before + ticks)
   })
+
+/**
+ * Moves the `TestClock` by `by` and waits until each of `sweeps` has finished one more tick. Each
+ * loop is a fiber of its own: one loop's tick being done says nothing about another's, so each
+ * is awaited on its own counter (read before the clock moved).
+ */
+export const advanceAndAwaitEach = (sweeps: ReadonlyArray<SweepName>, by: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const before = yield* Effect.forEach(sweeps, (sweep) => ticksOf(sweep))
+    yield* TestClock.adjust(by)
+    yield* Effect.forEach(sweeps, (sweep, i) => awaitTicks(sweep, before[i]! + 1), { discard: true })
+  })
+
+/**
+ * The instants (epoch ms) at which fibers asleep on the `TestClock` will wake, ascending. A loop
+ * asleep until an instant cannot tick before the clock reaches it, which is how the sweep tests
+ * prove "no tick yet" without waiting to see. The `TestClock` keeps interrupted sleepers in this
+ * list, so it cannot prove a loop has stopped (see `trackForkedFibers`).
+ */
+export const pendingWakeups = Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toArray(sleeps).sort((a, b) => a - b))
+
+/** Whether `pending` holds every instant of `instants` (as many times as listed there). */
+const holdsAll = (pending: ReadonlyArray<number>, instants: ReadonlyArray<number>) => {
+  const left = [...pending]
+  return instants.every((instant) => {
+    const i = left.indexOf(instant)
+    if (i === -1) return false
+    left.splice(i, 1)
+    return true
+  })
+}
+
+/**
+ * Waits (in real time, up to 20 s) until fibers are asleep until each of `instants`, and returns
+ * every pending wake-up. A forked loop registers its sleep when its fiber gets to run (and, after
+ * a tick, once the tick's I/O is done), not when it is forked or its tick is counted.
+ */
+export const awaitWakeups = (instants: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 20_000
+    while (true) {
+      const pending = yield* pendingWakeups
+      if (holdsAll(pending, instants)) return pending
+      if (Date.now() > deadline) {
+        const iso = (all: ReadonlyArray<number>) => all.map((t) => new Date(t).toISOString()).join(", ")
+        return yield* Effect.dieMessage(`no fibers asleep until [${iso(instants)}]; pending wake-ups: [${iso(pending)}]`)
+      }
+      yield* realSleep(10)
+    }
+  })
+
+/**
+ * Runs `effect` (starting a loop, building a layer) under a supervisor, and returns its result
+ * with the fibers it forked that were still running when it returned — the fibers a scope's close
+ * must end. Interrupted loops leave their sleeps in `TestClock.sleeps`, so "stopped" is proven
+ * on the fibers themselves (`stillRunning`).
+ */
+export const trackForkedFibers = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const supervisor = yield* Supervisor.track
+    const result = yield* Effect.supervised(effect, supervisor)
+    const forked: ReadonlyArray<Fiber.RuntimeFiber<unknown, unknown>> = yield* supervisor.value
+    return { result, forked }
+  })
+
+/** The ids (`#n`) of the fibers among `fibers` that have not ended. */
+export const stillRunning = (fibers: ReadonlyArray<Fiber.RuntimeFiber<unknown, unknown>>) =>
+  fibers.filter((fiber) => fiber.unsafePoll() === null).map((fiber) => FiberId.threadName(fiber.id()))
 
 export { recordingSpans } from "../support/spans.js"
 

@@ -5,9 +5,20 @@
  * that the loop stops with its scope.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Logger, LogLevel, Metric, MetricState, Ref, Scope, TestClock } from "effect"
+import { Clock, Effect, Exit, Logger, LogLevel, Metric, MetricState, Ref, Scope, TestClock } from "effect"
 import { runSweep, type SweepTick, sweepDuration, sweepLoop } from "../../src/sweeps/Sweep.js"
-import { awaitTicks, capturingLogger, itemsOf, type LoggedLine, realSleep, seconds, ticksOf } from "./kit.js"
+import {
+  awaitTicks,
+  awaitWakeups,
+  capturingLogger,
+  itemsOf,
+  type LoggedLine,
+  pendingWakeups,
+  seconds,
+  stillRunning,
+  ticksOf,
+  trackForkedFibers
+} from "./kit.js"
 
 const completed = (counts: Record<string, number>): SweepTick => ({ outcome: "completed", counts, summary: "did things" })
 
@@ -17,20 +28,34 @@ const durationCount = (sweep: string) =>
 describe("sweepLoop", () => {
   it.scoped("ticks first one cadence after start, then one cadence after each tick", () =>
     Effect.gen(function*() {
+      // "No tick yet" is read off the loop's sleep: asleep until an instant, it cannot tick before
+      // the clock gets there. The tick is synchronous, so one that ran has been counted by the time
+      // the loop sleeps again.
       const runs = yield* Ref.make(0)
       const before = yield* ticksOf("reseed")
+      const start = yield* Clock.currentTimeMillis
       yield* sweepLoop("reseed", seconds(30), Effect.as(Ref.update(runs, (n) => n + 1), completed({})))
-      yield* TestClock.adjust(seconds(29))
+      expect(yield* awaitWakeups([start + 30_000])).toEqual([start + 30_000])
       expect(yield* Ref.get(runs)).toBe(0)
+      yield* TestClock.adjust(seconds(29))
+      expect(yield* pendingWakeups).toEqual([start + 30_000])
+      expect(yield* Ref.get(runs)).toBe(0)
+
       yield* TestClock.adjust(seconds(1))
       yield* awaitTicks("reseed", before + 1)
+      expect(yield* awaitWakeups([start + 60_000])).toEqual([start + 60_000])
       expect(yield* Ref.get(runs)).toBe(1)
       yield* TestClock.adjust(seconds(29))
+      expect(yield* pendingWakeups).toEqual([start + 60_000])
       expect(yield* Ref.get(runs)).toBe(1)
-      yield* TestClock.adjust(seconds(1))
-      yield* awaitTicks("reseed", before + 2)
-      yield* TestClock.adjust(seconds(90))
-      yield* awaitTicks("reseed", before + 5)
+
+      // One cadence per clock move: the next sleep starts when the tick ends, so it is awaited
+      // before the clock moves again.
+      for (let tick = 2; tick <= 5; tick++) {
+        yield* TestClock.adjust(seconds(tick === 2 ? 1 : 30))
+        yield* awaitTicks("reseed", before + tick)
+        expect(yield* awaitWakeups([start + (tick + 1) * 30_000])).toEqual([start + (tick + 1) * 30_000])
+      }
       expect(yield* Ref.get(runs)).toBe(5)
     }))
 
@@ -104,19 +129,21 @@ describe("sweepLoop", () => {
       expect(lines.map((l) => [l.level, l.annotations.stale])).toEqual([["DEBUG", 0]])
     }))
 
-  it.effect("the loop stops when its scope closes (shutdown): no tick afterwards", () =>
+  it.effect("the loop stops when its scope closes (shutdown): its fiber has ended, so no tick can follow", () =>
     Effect.gen(function*() {
       const runs = yield* Ref.make(0)
       const scope = yield* Scope.make()
       const before = yield* ticksOf("reseed")
-      yield* sweepLoop("reseed", seconds(5), Effect.as(Ref.update(runs, (n) => n + 1), completed({}))).pipe(
-        Scope.extend(scope)
+      const { forked } = yield* trackForkedFibers(
+        sweepLoop("reseed", seconds(5), Effect.as(Ref.update(runs, (n) => n + 1), completed({}))).pipe(Scope.extend(scope))
       )
+      expect(forked).toHaveLength(1)
       yield* TestClock.adjust(seconds(5))
       yield* awaitTicks("reseed", before + 1)
+      expect(stillRunning(forked)).toHaveLength(1)
       yield* Scope.close(scope, Exit.void)
-      yield* TestClock.adjust(seconds(60))
-      yield* realSleep(50)
+      expect(stillRunning(forked)).toEqual([])
+      expect(Exit.isInterrupted(forked[0]!.unsafePoll()!)).toBe(true)
       expect(yield* Ref.get(runs)).toBe(1)
     }))
 })

@@ -18,6 +18,7 @@ import { testValkeyConnection } from "../support/TestValkey.js"
 import { startValkeyServer, type TestValkeyServer } from "../support/valkeyServer.js"
 import {
   advanceAndAwait,
+  advanceAndAwaitEach,
   itemsOf,
   postgresStateOf,
   realSleep,
@@ -104,7 +105,8 @@ describe("sweeps against a Valkey that dies and comes back", () => {
         yield* Effect.promise(() => server.stop())
         const skipped = yield* ticksOf("heartbeat_mirror", "skipped")
         const aborted = yield* ticksOf("reseed", "aborted")
-        yield* advanceAndAwait("reseed", seconds(10))
+        // One clock move wakes all three loops; each is awaited on its own tick.
+        yield* advanceAndAwaitEach(["auto_offline", "heartbeat_mirror", "reseed"], seconds(10))
         expect(yield* ticksOf("heartbeat_mirror", "skipped")).toBe(skipped + 1)
         expect(yield* ticksOf("reseed", "aborted")).toBe(aborted + 1)
 
@@ -113,7 +115,7 @@ describe("sweeps against a Valkey that dies and comes back", () => {
         const mirrored = yield* ticksOf("heartbeat_mirror", "completed")
         const reseeded = yield* ticksOf("reseed", "completed")
         const online = yield* itemsOf("heartbeat_mirror", "online")
-        yield* advanceAndAwait("reseed", seconds(10))
+        yield* advanceAndAwaitEach(["auto_offline", "heartbeat_mirror", "reseed"], seconds(10))
         expect(yield* ticksOf("heartbeat_mirror", "completed")).toBe(mirrored + 1)
         expect(yield* ticksOf("reseed", "completed")).toBe(reseeded + 1)
         expect(yield* itemsOf("heartbeat_mirror", "online")).toBe(online + 1)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, Redacted, Schedule, Stream } from "effect"
+import { Duration, Effect, Either, Fiber, FiberStatus, Redacted, Schedule, Stream } from "effect"
 import { makeValkeyClient } from "../../src/valkey/ValkeyClient.js"
+import { eventually } from "../support/eventually.js"
 import { startValkeyServer } from "../support/valkeyServer.js"
 
 const ownServer = Effect.acquireRelease(
@@ -54,7 +55,9 @@ describe("ValkeyClient", () => {
       const client = yield* makeValkeyClient({ url: Redacted.make(server.url), commandTimeout: 300 })
       yield* waitUntilReady(client.isReady)
       const nextReady = yield* Effect.forkScoped(Stream.runHead(client.readyEvents))
-      yield* Effect.sleep("50 millis") // let the subscription start before the restart
+      // The subscription opens when the forked fiber starts: only once it is suspended (on the
+      // subscription's queue, its first wait) would a ready event reach it, not be dropped.
+      yield* eventually(nextReady.status, FiberStatus.isSuspended, "the ready-event subscription never started")
 
       yield* Effect.promise(() => server.stop())
       yield* Effect.promise(() => server.start())
