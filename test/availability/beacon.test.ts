@@ -1,20 +1,21 @@
 /**
- * The beacon (`countAvailableMitrasFromCache`, `GET /api/availability`): served from the shared
+ * The beacon (`Beacon.current`, `GET /api/availability`): served from the shared
  * `availability:snapshot` until its TTL, shared by every instance on one Valkey, and computed once
  * — not once per caller — when 100 requests miss at the same moment.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, type Duration, Effect, Layer, Ref } from "effect"
-import { Availability } from "../../src/availability/Availability.js"
 import { beaconComputations } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
-import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
-import { availabilityInfrastructure, availabilityServices, mitraToken, seedMirror } from "../support/availability.js"
+import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
+import { BeaconCache } from "../../src/availability/beaconCache/BeaconCache.js"
+import { Beacon } from "../../src/availability/Beacon.js"
+import { mitraToken, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { get, post } from "../support/http.js"
 import { TestApp } from "../support/TestApp.js"
-import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
+import { randomKeyPrefix } from "../support/TestValkey.js"
+import { TestServicesLive, TestInfrastructure } from "../support/TestInfrastructure.js"
 
 const computations = counterValue(beaconComputations)
 
@@ -22,27 +23,25 @@ const computations = counterValue(beaconComputations)
  * One service instance (its own process state and Valkey connection) on the prefix `keyPrefix`,
  * alive until the test's scope closes (closing a test connection deletes its prefix's keys).
  */
-const instance = (keyPrefix: string) =>
-  Layer.build(availabilityServices(AvailabilityStoreLive).pipe(Layer.provide(testValkeyConnection({ keyPrefix }))))
+const instance = (keyPrefix: string) => serviceInstance({ keyPrefix })
 
-const beacon = Effect.flatMap(Availability, (a) => a.countAvailableMitrasFromCache())
+const beacon = Effect.flatMap(Beacon, (b) => b.current())
 
 /** How many times the instance asked the store for the cluster-wide right to compute. */
 class ClaimCount extends Context.Tag("test/ClaimCount")<ClaimCount, Ref.Ref<number>>() {}
 
-/** The Valkey store, counting its `claimSnapshotComputation` calls in `ClaimCount`. */
+/** The Valkey mirror, its beacon cache counting `claimComputation` calls in `ClaimCount`. */
 const countingClaims = Layer.effect(
-  AvailabilityStore,
+  BeaconCache,
   Effect.gen(function*() {
-    const store = yield* AvailabilityStore
+    const cache = yield* BeaconCache
     const claims = yield* ClaimCount
     return {
-      ...store,
-      claimSnapshotComputation: (ttl: Duration.Duration) =>
-        Effect.zipRight(Ref.update(claims, (n) => n + 1), store.claimSnapshotComputation(ttl))
+      ...cache,
+      claimComputation: (ttl: Duration.Duration) => Effect.zipRight(Ref.update(claims, (n) => n + 1), cache.claimComputation(ttl))
     }
   })
-).pipe(Layer.provide(AvailabilityStoreLive))
+).pipe(Layer.provideMerge(AvailabilityStoreLive))
 
 describe("the beacon", () => {
   it.scopedLive("GET /api/availability serves the snapshot until its TTL, then a new count", () =>
@@ -75,7 +74,7 @@ describe("the beacon", () => {
       expect(fromA.available).toBe(1)
       expect(fromB).toEqual(fromA)
       expect(yield* computations).toBe(before + 1)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 
   it.live("100 concurrent misses on one instance compute once, and ask the cluster once", () =>
     Effect.gen(function*() {
@@ -90,9 +89,9 @@ describe("the beacon", () => {
       // winner's snapshot): the instance's single flight is what makes 100 misses one claim.
       expect(yield* Ref.get(yield* ClaimCount)).toBe(1)
     }).pipe(
-      Effect.provide(availabilityServices(countingClaims)),
+      Effect.provide(TestServicesLive({ store: countingClaims })),
       Effect.provideServiceEffect(ClaimCount, Ref.make(0)),
-      Effect.provide(availabilityInfrastructure()),
+      Effect.provide(TestInfrastructure()),
       Effect.orDie
     ))
 
@@ -108,7 +107,7 @@ describe("the beacon", () => {
       expect(new Set([...fromA, ...fromB].map((r) => r.asOf)).size).toBe(1)
       expect(fromA[0]!.available).toBe(1)
       expect(yield* computations).toBe(before + 1)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 
   it.live("during an outage: Postgres counts once for 100 concurrent misses, then the local copy serves until the TTL", () =>
     Effect.gen(function*() {
@@ -119,5 +118,5 @@ describe("the beacon", () => {
       expect(yield* computations).toBe(before + 1)
       expect(yield* beacon).toEqual(results[0])
       expect(yield* computations).toBe(before + 1)
-    }).pipe(Effect.provide(availabilityServices(FailingAvailabilityStoreLive)), Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestServicesLive({ store: "failing" })), Effect.orDie))
 })

@@ -15,6 +15,7 @@ import { FailingAvailabilityStoreLive } from "../../src/availability/Availabilit
 import { loginAsCcUser, loginAsMitra } from "../support/fixtures.js"
 import { patch, post } from "../support/http.js"
 import { TestApp } from "../support/TestApp.js"
+import { mirrorState } from "../support/availability.js"
 
 const setActive = (mitraId: string, isActive: boolean, ccToken: string) =>
   patch(`/internal/mitras/${mitraId}`, { token: ccToken, json: { isActive } })
@@ -52,7 +53,7 @@ describe("deactivation flow", () => {
         sessions: ["mitra_deactivated"],
         events: ["online:manual", "deactivated:admin", "offline:deactivated"]
       })
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(state.deactivated).toEqual([mitra.id])
       expect(state.online).toEqual([])
       expect(state.heartbeat[mitra.id]).toBeUndefined()
@@ -66,7 +67,7 @@ describe("deactivation flow", () => {
       expect((yield* post("/api/auth/refresh", { json: { refreshToken } })).status).toBe(401)
 
       expect((yield* setActive(mitra.id, true, cc.accessToken)).status).toBe(200)
-      expect((yield* store.readState).deactivated).toEqual([])
+      expect((yield* mirrorState).deactivated).toEqual([])
       // Reactivated, not online: a heartbeat changes nothing until the mitra goes online itself.
       expect((yield* post("/api/mitra/status/heartbeat", { token: accessToken })).status).toBe(204)
       expect(yield* availability.findAvailableMitras()).toEqual([])
@@ -96,7 +97,7 @@ describe("deactivation flow", () => {
 
       const response = yield* setActive(mitra.id.toUpperCase(), false, cc.accessToken)
       expect(response.body).toMatchObject({ mitra: { id: mitra.id, isActive: false } })
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(state.deactivated).toEqual([mitra.id])
       expect(state.online).toEqual([])
       expect((yield* post("/api/mitra/status/heartbeat", { token: accessToken })).status).toBe(403)

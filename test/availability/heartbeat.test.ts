@@ -12,7 +12,7 @@ import { AvailabilityStore } from "../../src/availability/store/AvailabilityStor
 import { FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
-import { AvailabilityTestLive, mitraToken } from "../support/availability.js"
+import { mirrorState, mitraToken } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { post } from "../support/http.js"
 import { TestApp, type TestAppOptions } from "../support/TestApp.js"
@@ -20,6 +20,7 @@ import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js
 import { testValkeyConnection } from "../support/TestValkey.js"
 import { startTcpProxy } from "../support/tcpProxy.js"
 import { startValkeyServer } from "../support/valkeyServer.js"
+import { TestServicesLive } from "../support/TestInfrastructure.js"
 
 const heartbeat = (token: string) => post("/api/mitra/status/heartbeat", { token })
 
@@ -56,7 +57,7 @@ describe("POST /api/mitra/status/heartbeat", () => {
         const store = yield* AvailabilityStore
         const { mitra, token } = yield* onlineMitra
         const inPostgres = (yield* lastHeartbeatAt(mitra.id))!.lastHeartbeatAt
-        const mirrored = (yield* store.readState).heartbeat[mitra.id]
+        const mirrored = (yield* mirrorState).heartbeat[mitra.id]
 
         const bytesBefore = proxy.bytesToServer()
         for (let i = 0; i < 25; i++) {
@@ -65,7 +66,7 @@ describe("POST /api/mitra/status/heartbeat", () => {
         }
         expect(proxy.bytesToServer()).toBe(bytesBefore)
 
-        expect((yield* store.readState).heartbeat[mitra.id]! > mirrored!).toBe(true)
+        expect((yield* mirrorState).heartbeat[mitra.id]! > mirrored!).toBe(true)
         expect((yield* lastHeartbeatAt(mitra.id))!.lastHeartbeatAt).toEqual(inPostgres)
       }).pipe(Effect.provide(app))
     }))
@@ -131,7 +132,7 @@ describe("POST /api/mitra/status/heartbeat", () => {
       const { mitra, token } = yield* onlineMitra
       expect((yield* post("/api/mitra/status/offline", { token })).status).toBe(200)
       expect((yield* heartbeat(token)).status).toBe(204)
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(state.online).not.toContain(mitra.id)
       expect(state.heartbeat[mitra.id]).toBeUndefined()
       expect(yield* lastHeartbeatAt(mitra.id)).toMatchObject({ isOnline: false })
@@ -163,5 +164,5 @@ describe("Heartbeat.record on an unseeded mirror (a Valkey just restarted, befor
       const before = (yield* lastHeartbeatAt(active.id))!.lastHeartbeatAt!
       expect(yield* heartbeats.record(active.id)).toBe("recorded")
       expect((yield* lastHeartbeatAt(active.id))!.lastHeartbeatAt!.getTime()).toBeGreaterThan(before.getTime())
-    }).pipe(Effect.provide(AvailabilityTestLive()), Effect.orDie))
+    }).pipe(Effect.provide(TestServicesLive()), Effect.orDie))
 })

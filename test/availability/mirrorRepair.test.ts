@@ -16,7 +16,7 @@ import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { makeValkeyAvailabilityStore } from "../../src/availability/store/ValkeyAvailabilityStore.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { ValkeyError } from "../../src/valkey/ValkeyError.js"
-import { availabilityInfrastructure, availabilityServices, seedMirror } from "../support/availability.js"
+import { availabilityInfrastructure, availabilityServices, mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 
 /** The Valkey store, with `operation`'s first call failing (a blip after the Postgres commit). */
@@ -46,7 +46,7 @@ const awaitMirror = (check: (state: { online: ReadonlyArray<string>; deactivated
   Effect.gen(function*() {
     const store = yield* AvailabilityStore
     const deadline = Date.now() + 10_000
-    while (!check(yield* store.readState.pipe(Effect.orDie))) {
+    while (!check(yield* mirrorState)) {
       if (Date.now() > deadline) return yield* Effect.dieMessage("the mirror did not catch up")
       yield* Effect.sleep(50)
     }
@@ -68,7 +68,7 @@ describe("a failed mirror write asks for a prompt reseed", () => {
       expect(yield* counterValue(valkeyWriteFailures, { operation: "markOnline" })).toBe(failuresBefore + 1)
 
       yield* awaitMirror((state) => state.online.includes(mitra.id))
-      const state = yield* store.readState.pipe(Effect.orDie)
+      const state = yield* mirrorState
       expect(state.heartbeat[mitra.id]).toBeDefined()
       expect(yield* repair.isRequested).toBe(false)
     }).pipe(Effect.provide(TestLive("markOnline"))))
@@ -80,7 +80,7 @@ describe("a failed mirror write asks for a prompt reseed", () => {
       const sql = yield* SqlClient.SqlClient
       const mitra = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date() })
       yield* seedMirror
-      expect((yield* store.readState.pipe(Effect.orDie)).online).toContain(mitra.id)
+      expect((yield* mirrorState).online).toContain(mitra.id)
       yield* Layer.build(MirrorReseedLive)
 
       // The control center's transaction (is_active off, offline), then the follow-up's mirror step.

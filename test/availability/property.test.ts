@@ -20,8 +20,9 @@ import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { PostgresAvailability } from "../../src/availability/PostgresAvailability.js"
 import { AccountMirrorLive } from "../../src/availability/AccountMirror.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
-import { AvailabilityTestLive, insertSession, setSessionStatus, setSetting } from "../support/availability.js"
+import { insertSession, mirrorState, setSessionStatus, setSetting } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
+import { TestServicesLive } from "../support/TestInfrastructure.js"
 
 const poolSize = 4
 
@@ -65,7 +66,7 @@ const time = manualClock(Date.UTC(2026, 4, 25, 10, 0, 0))
 
 const PropertyLive = MitraAccounts.Default.pipe(
   Layer.provide(AccountMirrorLive),
-  Layer.provideMerge(AvailabilityTestLive()),
+  Layer.provideMerge(TestServicesLive()),
   Layer.orDie
 )
 
@@ -103,7 +104,7 @@ const mirrorMatchesPostgres = (ids: ReadonlyArray<string>) =>
       capacity: Object.fromEntries(rows.map((r) => [r.id, r.live])),
       heartbeat: Object.fromEntries(rows.filter((r) => r.isOnline && r.lastHeartbeatAt).map((r) => [r.id, r.lastHeartbeatAt!.toISOString()]))
     }
-    const state = yield* (yield* AvailabilityStore).readState
+    const state = yield* mirrorState
     const keep = new Set(ids)
     const pick = <V>(record: Readonly<Record<string, V>>) => Object.fromEntries(Object.entries(record).filter(([id]) => keep.has(id)))
     expect({

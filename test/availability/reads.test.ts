@@ -10,17 +10,10 @@ import { Availability } from "../../src/availability/Availability.js"
 import { availabilityFallbacks } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
 import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
-import {
-  availabilityInfrastructure,
-  availabilityServices,
-  insertSession,
-  seedMirror,
-  setSetting,
-  sourceOf,
-  withRecordedSpans
-} from "../support/availability.js"
+import { insertSession, seedMirror, setSetting, sourceOf, withRecordedSpans } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { testValkeyConnection } from "../support/TestValkey.js"
+import { TestInfrastructure } from "../support/TestInfrastructure.js"
 
 const secondsAgo = (s: number) => new Date(Date.now() - s * 1000)
 
@@ -100,7 +93,7 @@ describe("availability reads: the mirror and Postgres agree", () => {
       expect(yield* answers(ids).pipe(Effect.provide(unseeded))).toEqual(fromValkey)
       const after = yield* fallbackCounts
       for (const operation of operations) expect(after[operation]).toBeGreaterThan(during[operation]!)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 
   it.live("a changed max_sessions_per_mitra changes both answers alike", () =>
     Effect.gen(function*() {
@@ -110,7 +103,7 @@ describe("availability reads: the mirror and Postgres agree", () => {
       const fromValkey = yield* answers([]).pipe(Effect.provide(viaValkey))
       expect(fromValkey.available).toEqual([m.fresh.id, m.busy.id, m.roomy.id].sort())
       expect(yield* answers([]).pipe(Effect.provide(duringOutage))).toEqual(fromValkey)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 
   it.live("each read's span says where the answer came from", () =>
     Effect.gen(function*() {
@@ -122,5 +115,5 @@ describe("availability reads: the mirror and Postgres agree", () => {
       const [, outageSpans] = yield* withRecordedSpans(read.pipe(Effect.provide(duringOutage)))
       expect(sourceOf(outageSpans, "Availability.findAvailableMitras")).toBe("postgres")
       expect(outageSpans.find((s) => s.name === "Availability.findAvailableMitras")?.attributes.get("availability.fallback")).toBe(true)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 })

@@ -11,12 +11,13 @@ import { Availability } from "../../src/availability/Availability.js"
 import { availabilityFallbacks } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
 import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
-import { AvailabilityTestLive, insertSession, rawValkey, seedMirror } from "../support/availability.js"
+import { insertSession, mirrorState, rawValkey, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestApp } from "../support/TestApp.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
 import { testValkeyConnection } from "../support/TestValkey.js"
 import { startValkeyServer } from "../support/valkeyServer.js"
+import { TestServicesLive } from "../support/TestInfrastructure.js"
 
 /**
  * Instants before one "now" read once per test (whole seconds, as heartbeats are kept): a value
@@ -71,11 +72,11 @@ describe("seedFromPostgres", () => {
 
       const ids = [fresh, stale, busy, offline, inactive].map((m) => m.id)
       const store = yield* AvailabilityStore
-      expect(restrict(yield* store.readState, ids)).toEqual(yield* expectedMirror(ids))
-      expect((yield* store.readState).capacity[busy.id]).toBe(2)
+      expect(restrict(yield* mirrorState, ids)).toEqual(yield* expectedMirror(ids))
+      expect((yield* mirrorState).capacity[busy.id]).toBe(2)
       const availability = yield* Availability
       expect(yield* availability.findAvailableMitras()).toEqual([fresh.id])
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.live("heals drift: mitras the mirror wrongly holds online or deactivated are corrected", () =>
     Effect.gen(function*() {
@@ -90,13 +91,13 @@ describe("seedFromPostgres", () => {
       yield* store.markOffline(missed.id, 0)
       yield* seedMirror
       const ids = [ghost.id, reactivated.id, missed.id]
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(restrict(state, ids)).toEqual(yield* expectedMirror(ids))
       expect(state.heartbeat[ghost.id]).toBeUndefined()
       const found = yield* (yield* Availability).findAvailableMitras()
       expect(found).not.toContain(ghost.id)
       expect(found).toEqual(expect.arrayContaining([reactivated.id, missed.id]))
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.live("never replaces a heartbeat fresher than Postgres's; takes Postgres's when it is the fresher", () =>
     Effect.gen(function*() {
@@ -113,10 +114,10 @@ describe("seedFromPostgres", () => {
       // A heartbeat written to Postgres while Valkey was unreachable:
       yield* sql`UPDATE mitra_online_status SET last_heartbeat_at = ${inPostgres} WHERE mitra_id = ${postgresFresher.id}`
       yield* seedMirror
-      const { heartbeat } = yield* store.readState
+      const { heartbeat } = yield* mirrorState
       expect(heartbeat[valkeyFresher.id]).toBe(inValkey.toISOString())
       expect(heartbeat[postgresFresher.id]).toBe(inPostgres.toISOString())
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.scopedLive("runs at start-up: the mirror is seeded before the first request", () =>
     Effect.gen(function*() {
@@ -127,7 +128,7 @@ describe("seedFromPostgres", () => {
       yield* Effect.gen(function*() {
         const store = yield* AvailabilityStore
         expect(yield* store.isSeeded).toBe(true)
-        expect((yield* store.readState).online).toEqual([mitraId])
+        expect((yield* mirrorState).online).toEqual([mitraId])
       }).pipe(Effect.provide(TestApp({ database: pgClientLayer(database.url, 2) })))
     }))
 })

@@ -14,9 +14,10 @@ import { AvailabilityStore } from "../../src/availability/store/AvailabilityStor
 import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
-import { availabilityInfrastructure, availabilityServices } from "../support/availability.js"
+import { mirrorState } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
+import { TestInfrastructure } from "../support/TestInfrastructure.js"
 
 /** Pairs in flight at once: enough to keep both pools busy, not so many that they queue past the acquire timeout. */
 const pairsAtOnce = 20
@@ -54,7 +55,7 @@ const views = (mitraIds: ReadonlyArray<string>, store: Context.Tag.Service<Avail
       FROM mitras m LEFT JOIN mitra_online_status s ON s.mitra_id = m.id
       WHERE m.id IN ${sql.in(mitraIds)}
     `
-    const state = yield* store.readState
+    const state = yield* mirrorState
     const postgres = Object.fromEntries(rows.map((r) => [r.id, { online: r.isOnline, deactivated: !r.isActive }]))
     const mirror = Object.fromEntries(mitraIds.map((id) => [id, {
       online: state.online.includes(id),
@@ -80,7 +81,7 @@ describe("status writes racing on two instances", () => {
       const { heartbeats, mirror, postgres } = yield* views(ids, Context.get(a, AvailabilityStore))
       expect(mirror).toEqual(postgres)
       for (const id of ids) expect(heartbeats[id] !== undefined).toBe(postgres[id]!.online)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 
   it.scopedLive("going online (A) racing a deactivation (B): never online and deactivated, in Postgres or in the mirror", () =>
     Effect.gen(function*() {
@@ -100,5 +101,5 @@ describe("status writes racing on two instances", () => {
       const { mirror, postgres } = yield* views(ids, Context.get(a, AvailabilityStore))
       for (const id of ids) expect(postgres[id]).toEqual({ online: false, deactivated: true })
       expect(mirror).toEqual(postgres)
-    }).pipe(Effect.provide(availabilityInfrastructure()), Effect.orDie))
+    }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
 })

@@ -8,13 +8,16 @@ import { randomUUID } from "node:crypto"
 import {
   type AvailabilityQuery,
   AvailabilityStore,
-  BeaconSnapshot,
   type MitraCapacity,
   type SeedMitra
 } from "../../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive, InMemoryAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
+import { BeaconCache } from "../../src/availability/beaconCache/BeaconCache.js"
+import { BeaconSnapshot } from "../../src/availability/beaconCache/BeaconSnapshot.js"
+import type { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import { eventually } from "../support/eventually.js"
 import { TestValkeyLive } from "../support/TestValkey.js"
+import { mirrorState } from "../support/availability.js"
 
 const stores = [
   { name: "Valkey", layer: AvailabilityStoreLive.pipe(Layer.provide(TestValkeyLive), Layer.orDie) },
@@ -40,7 +43,7 @@ const emptySeed = Effect.flatMap(AvailabilityStore, (store) =>
   store.replaceAll(Effect.succeed({ mitras: [], defaults: { defaultMaxSessions: 1, defaultMaxVersion: 1 } })))
 
 describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
-  const test = (name: string, body: Effect.Effect<void, unknown, AvailabilityStore>) =>
+  const test = (name: string, body: Effect.Effect<void, unknown, AvailabilityStore | MirrorInspector | BeaconCache>) =>
     it.live(name, () => Effect.zipRight(emptySeed, body).pipe(Effect.provide(layer)))
 
   test("an online mitra with a fresh heartbeat is available, reachable and counted", Effect.gen(function*() {
@@ -51,7 +54,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(yield* store.countAvailable(query(at(-60)))).toBe(1)
     expect(yield* store.countOnline).toBe(1)
     expect(yield* store.isReachable(a!, at(-60))).toBe(true)
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.online).toEqual([a])
     expect(state.heartbeat[a!]).toBe(at(0).toISOString())
     expect(state.capacity[a!]).toBe(0)
@@ -83,7 +86,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(sorted(yield* store.findAvailable(query(at(-60))))).toEqual(sorted([busy!, roomy!, full!]))
     yield* store.setCapacity(roomy!, { liveSessions: 1, maxConcurrentSessions: null })
     expect(sorted(yield* store.findAvailable(query(at(-60))))).toEqual(sorted([busy!, full!]))
-    expect((yield* store.readState).capacity).toMatchObject({ [busy!]: 0, [roomy!]: 1, [full!]: 1 })
+    expect((yield* mirrorState).capacity).toMatchObject({ [busy!]: 0, [roomy!]: 1, [full!]: 1 })
   }))
 
   test("a newer default maximum applies to mitras without their own", Effect.gen(function*() {
@@ -105,12 +108,12 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([])
     expect(yield* store.isReachable(a!, at(-60))).toBe(false)
     expect(yield* store.recordHeartbeat(a!, at(5))).toBe("deactivated")
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.deactivated).toEqual([a])
     expect(state.online).toEqual([])
     expect(state.heartbeat[a!]).toBeUndefined()
     yield* store.setDeactivated(a!, false, v())
-    expect((yield* store.readState).deactivated).toEqual([])
+    expect((yield* mirrorState).deactivated).toEqual([])
     expect(yield* store.recordHeartbeat(a!, at(6))).toBe("not_online")
     expect(yield* store.findAvailable(query(at(-60)))).toEqual([])
     yield* store.markOnline(a!, at(7), free, v())
@@ -124,7 +127,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     yield* store.setDeactivated(a!, true, v())
     // The setOnline that committed before the deactivation, its mirror write landing after.
     yield* store.markOnline(a!, at(1), free, v())
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.deactivated).toEqual([a])
     expect(state.online).toEqual([])
     expect(state.heartbeat[a!]).toBeUndefined()
@@ -140,7 +143,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     yield* store.markOnline(a!, at(0), free, v())
     yield* store.markOffline(a!, v())
     expect(yield* store.recordHeartbeat(a!, at(5))).toBe("not_online")
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.online).toEqual([])
     expect(state.heartbeat).toEqual({})
     expect(yield* store.countOnline).toBe(0)
@@ -153,7 +156,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     yield* store.markOnline(a!, at(0), { liveSessions: 1, maxConcurrentSessions: null }, v())
     expect(yield* store.recordHeartbeat(a!, at(100))).toBe("recorded")
     expect(yield* store.recordHeartbeat(a!, at(50))).toBe("recorded")
-    expect((yield* store.readState).heartbeat[a!]).toBe(at(100).toISOString())
+    expect((yield* mirrorState).heartbeat[a!]).toBe(at(100).toISOString())
     // Busy until now: freed, it is available with its latest heartbeat.
     expect(yield* store.findAvailable(query(at(90)))).toEqual([])
     yield* store.setCapacity(a!, free)
@@ -168,7 +171,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
     yield* store.markOnline(a!, at(0), free, v())
     yield* store.recordHeartbeat(a!, at(30))
     yield* store.markOnline(a!, at(10), free, v())
-    expect((yield* store.readState).heartbeat[a!]).toBe(at(30).toISOString())
+    expect((yield* mirrorState).heartbeat[a!]).toBe(at(30).toISOString())
     expect(yield* store.findAvailable(query(at(20)))).toEqual([a])
   }))
 
@@ -177,24 +180,24 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
   const snapshot = new BeaconSnapshot({ available: 7, asOf: at(0).toISOString() })
 
   test("the beacon snapshot reads back as written while its TTL runs; one computation claim wins per TTL", Effect.gen(function*() {
-    const store = yield* AvailabilityStore
-    expect(yield* store.readSnapshot).toEqual(Option.none())
-    yield* store.writeSnapshot(snapshot, Duration.seconds(60))
-    expect(yield* store.readSnapshot).toEqual(Option.some(snapshot))
-    expect(yield* store.claimSnapshotComputation(Duration.seconds(60))).toBe(true)
-    expect(yield* store.claimSnapshotComputation(Duration.seconds(60))).toBe(false)
+    const cache = yield* BeaconCache
+    expect(yield* cache.read).toEqual(Option.none())
+    yield* cache.write(snapshot, Duration.seconds(60))
+    expect(yield* cache.read).toEqual(Option.some(snapshot))
+    expect(yield* cache.claimComputation(Duration.seconds(60))).toBe(true)
+    expect(yield* cache.claimComputation(Duration.seconds(60))).toBe(false)
   }))
 
   test("the beacon snapshot expires after its TTL", Effect.gen(function*() {
-    const store = yield* AvailabilityStore
-    yield* store.writeSnapshot(snapshot, Duration.millis(50))
-    yield* eventually(store.readSnapshot, Option.isNone, "the snapshot written with a 50 ms TTL never expired")
+    const cache = yield* BeaconCache
+    yield* cache.write(snapshot, Duration.millis(50))
+    yield* eventually(cache.read, Option.isNone, "the snapshot written with a 50 ms TTL never expired")
   }))
 
   test("a computation claim lapses after its TTL: the computation can be claimed again", Effect.gen(function*() {
-    const store = yield* AvailabilityStore
-    expect(yield* store.claimSnapshotComputation(Duration.millis(50))).toBe(true)
-    yield* eventually(store.claimSnapshotComputation(Duration.millis(50)), (won) => won, "a claim taken with a 50 ms TTL never lapsed")
+    const cache = yield* BeaconCache
+    expect(yield* cache.claimComputation(Duration.millis(50))).toBe(true)
+    yield* eventually(cache.claimComputation(Duration.millis(50)), (won) => won, "a claim taken with a 50 ms TTL never lapsed")
   }))
 
   test("replaceAll installs the derived state exactly, keeping fresher heartbeats", Effect.gen(function*() {
@@ -223,7 +226,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
       mitra(noHeartbeat!, { lastHeartbeatAt: null })
     ] }))
 
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.online).toEqual(sorted([stays!, fresherHere!, fresherThere!, busy!, noHeartbeat!]))
     expect(state.deactivated).toEqual([inactive])
     expect(state.heartbeat).toEqual({
@@ -277,7 +280,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
       return truth
     })
     yield* store.replaceAll(readTruth)
-    const state = yield* store.readState
+    const state = yield* mirrorState
     expect(state.online).toEqual(sorted([wentOnline!, gotBusy!, gotFree!]))
     expect(state.deactivated).toEqual([deactivated])
     expect(state.heartbeat[wentOffline!]).toBeUndefined()
@@ -287,7 +290,7 @@ describe.each(stores)("AvailabilityStore contract: $name", ({ layer }) => {
 
     // Once no seed runs, writes are no longer tracked: the next seed installs what it reads.
     yield* store.replaceAll(Effect.succeed({ defaults, mitras: [row(wentOnline!, { isOnline: false })] }))
-    expect((yield* store.readState).online).toEqual([])
+    expect((yield* mirrorState).online).toEqual([])
   }))
 
   test("many mitras: the batched paths agree with a plain count", Effect.gen(function*() {

@@ -10,7 +10,7 @@ import { inject } from "vitest"
 import { AvailabilityStore, BeaconSnapshot, type SeedMitra } from "../../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import type { ValkeyError } from "../../src/valkey/ValkeyError.js"
-import { rawValkey } from "../support/availability.js"
+import { mirrorState, rawValkey } from "../support/availability.js"
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
 import { startValkeyServer } from "../support/valkeyServer.js"
 
@@ -173,7 +173,7 @@ describe("the Valkey store", () => {
         yield* Ref.set(stop, true)
         // Every heartbeat the pinger sent has been answered once it is done.
         yield* Fiber.join(pinger)
-        const { heartbeat } = yield* store.readState
+        const { heartbeat } = yield* mirrorState
         const scores = new Map((yield* store.onlineHeartbeats).map((h) => [h.mitraId, h.at.getTime()]))
         for (const id of pinged) expect(scores.get(id)).toBe(new Date(heartbeat[id]!).getTime())
         const freshest = Math.min(...pinged.map((id) => scores.get(id)!))

@@ -12,8 +12,9 @@ import { counterValue } from "../support/metrics.js"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Capacity } from "../../src/availability/Capacity.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
-import { AvailabilityTestLive, insertSession, seedMirror, setSessionStatus } from "../support/availability.js"
+import { insertSession, mirrorState, seedMirror, setSessionStatus } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
+import { TestServicesLive } from "../support/TestInfrastructure.js"
 
 const statusRow = (mitraId: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -39,7 +40,7 @@ describe("setOnline / setOffline write through", () => {
       expect(yield* status.setOnline(mitra.id, "mitra:test")).toEqual({ isOnline: true })
       const row = yield* statusRow(mitra.id)
       expect(row).toMatchObject({ isOnline: true })
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(state.online).toContain(mitra.id)
       expect(state.heartbeat[mitra.id]).toBe(row!.lastHeartbeatAt!.toISOString())
       expect(state.capacity[mitra.id]).toBe(1)
@@ -47,7 +48,7 @@ describe("setOnline / setOffline write through", () => {
 
       yield* status.setOnline(mitra.id, "mitra:test")
       expect(yield* events(mitra.id)).toEqual([{ event: "online", reason: "manual", actor: "mitra:test" }])
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.live("offline: Postgres row and audit event, then out of the mirror with its heartbeat key", () =>
     Effect.gen(function*() {
@@ -58,12 +59,12 @@ describe("setOnline / setOffline write through", () => {
       yield* status.setOnline(mitra.id, "mitra:test")
       expect(yield* status.setOffline(mitra.id, "mitra:test")).toEqual({ isOnline: false })
       expect(yield* statusRow(mitra.id)).toMatchObject({ isOnline: false })
-      const state = yield* store.readState
+      const state = yield* mirrorState
       expect(state.online).not.toContain(mitra.id)
       expect(state.heartbeat[mitra.id]).toBeUndefined()
       yield* status.setOffline(mitra.id, "mitra:test")
       expect((yield* events(mitra.id)).map((e) => e.event)).toEqual(["online", "offline"])
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.live("with Valkey down both still succeed on Postgres; each skipped mirror write is counted", () =>
     Effect.gen(function*() {
@@ -83,7 +84,7 @@ describe("setOnline / setOffline write through", () => {
       expect([yield* failures("markOnline"), yield* failures("markOffline"), yield* failures("setCapacity")])
         .toEqual(before.map((n) => n + 1))
       expect((yield* events(mitra.id)).map((e) => e.event)).toEqual(["online", "offline"])
-    }).pipe(Effect.provide(AvailabilityTestLive({ store: "failing" }))))
+    }).pipe(Effect.provide(TestServicesLive({ store: "failing" }))))
 
   it.live("a deactivated mitra cannot go online (403), and an unknown one is 404", () =>
     Effect.gen(function*() {
@@ -92,7 +93,7 @@ describe("setOnline / setOffline write through", () => {
       expect(yield* Effect.flip(status.setOnline(mitra.id, "mitra:test"))).toMatchObject({ _tag: "Forbidden" })
       expect(yield* statusRow(mitra.id)).toBeUndefined()
       expect(yield* Effect.flip(status.setOnline("00000000-0000-4000-8000-000000000000", "x"))).toMatchObject({ _tag: "MitraNotFound" })
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 })
 
 describe("capacity lifecycle", () => {
@@ -108,7 +109,7 @@ describe("capacity lifecycle", () => {
         Effect.gen(function*() {
           const counted = yield* capacity.recomputeCapacityForMitra(mitra.id)
           expect(counted).toMatchObject({ _tag: "Some", value: { liveSessions: expected } })
-          expect((yield* store.readState).capacity[mitra.id]).toBe(expected)
+          expect((yield* mirrorState).capacity[mitra.id]).toBe(expected)
           expect((yield* availability.findAvailableMitras()).includes(mitra.id)).toBe(available)
         })
 
@@ -132,7 +133,7 @@ describe("capacity lifecycle", () => {
       yield* insertSession({ mitraId: other.id, status: "pending_payment" })
       yield* capacity.recomputeCapacityForMitra(other.id)
       expect(yield* availability.findAvailableMitras()).not.toContain(other.id)
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 
   it.live("a changed mitras.max_concurrent_sessions reaches the mirror with the recompute", () =>
     Effect.gen(function*() {
@@ -147,5 +148,5 @@ describe("capacity lifecycle", () => {
       yield* capacity.recomputeCapacityForMitra(mitra.id)
       expect(yield* availability.findAvailableMitras()).toEqual([mitra.id])
       expect(yield* capacity.recomputeCapacityForMitra("00000000-0000-4000-8000-000000000000")).toMatchObject({ _tag: "None" })
-    }).pipe(Effect.provide(AvailabilityTestLive())))
+    }).pipe(Effect.provide(TestServicesLive())))
 })

@@ -32,7 +32,7 @@ import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js
 import type { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { TestConfigLive } from "./TestConfig.js"
 import { TestDatabaseLive } from "./TestDatabase.js"
-import { TestValkeyLive } from "./TestValkey.js"
+import { testValkeyConnection, TestValkeyLive } from "./TestValkey.js"
 
 /** The mirror's infrastructure: store, inspector and beacon cache, on one connection or one memory. */
 export type MirrorLayer = Layer.Layer<AvailabilityStore | MirrorInspector | BeaconCache, never, ValkeyConnection>
@@ -90,3 +90,21 @@ export const TestServices = Layer.mergeAll(
 /** Services and infrastructure together: the usual service-level test's layer. */
 export const TestServicesLive = (options: InfrastructureOptions = {}) =>
   TestServices.pipe(Layer.provideMerge(TestInfrastructure(options)), Layer.orDie)
+
+/**
+ * One more instance of the service — its own Valkey connection (on `keyPrefix`, which the test
+ * shares between instances), its own store and services — over the Postgres and configuration of
+ * the test's context. Two of these are two instances of the service on one database and one Valkey.
+ */
+export const serviceInstance = <A = never, E = never, R = never>(options: {
+  readonly keyPrefix: string
+  readonly store?: StoreChoice | MirrorLayer
+  /** Extra services of the instance (built in the same graph, so they share its services). */
+  readonly services?: Layer.Layer<A, E, R>
+}) =>
+  Layer.build(
+    Layer.mergeAll(TestServices, options.services ?? (Layer.empty as unknown as Layer.Layer<A, E, R>)).pipe(
+      Layer.provideMerge(mirrorLayer(options.store)),
+      Layer.provideMerge(testValkeyConnection({ keyPrefix: options.keyPrefix }))
+    )
+  )

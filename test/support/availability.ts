@@ -4,12 +4,13 @@
  * asserting on the contract keys themselves. The layers they run on are `TestInfrastructure.ts`.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Tracer } from "effect"
+import { Effect, Tracer } from "effect"
 import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { MirrorSeeder } from "../../src/availability/mirror/MirrorSeeder.js"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
+import { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import { createCustomer, createMitra, type CreateMitraOptions } from "./fixtures.js"
 
 /** Rebuilds the mirror from Postgres (what start-up and every reconnect do). */
@@ -89,3 +90,6 @@ export { withRecordedSpans } from "./spans.js"
 /** The `availability.source` attribute of the span named `name`. */
 export const sourceOf = (spans: ReadonlyArray<Tracer.Span>, name: string) =>
   spans.find((span) => span.name === name)?.attributes.get("availability.source")
+
+/** The mirror's contract keys right now (`MirrorInspector`). */
+export const mirrorState = Effect.flatMap(MirrorInspector, (inspector) => inspector.readState).pipe(Effect.orDie)

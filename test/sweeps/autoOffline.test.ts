@@ -16,7 +16,7 @@ import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreL
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { autoOfflineActor } from "../../src/sweeps/AutoOfflineSweep.js"
 import { AutoOfflineSweepLive } from "../../src/sweeps/SweepsLive.js"
-import { seedMirror } from "../support/availability.js"
+import { mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestConfigLive } from "../support/TestConfig.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
@@ -44,7 +44,7 @@ const startLoop = Layer.build(AutoOfflineSweepLive)
 
 const mirrorOf = (ids: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const state = yield* (yield* AvailabilityStore).readState
+    const state = yield* mirrorState
     return {
       online: state.online.filter((id) => ids.includes(id)),
       heartbeats: ids.filter((id) => state.heartbeat[id] !== undefined)
@@ -232,7 +232,7 @@ describe("auto-offline sweep on several instances", () => {
   const endState = (ids: ReadonlyArray<string>) =>
     Effect.gen(function*() {
       const { status, events } = yield* postgresStateOf(ids)
-      const state = yield* (yield* AvailabilityStore).readState
+      const state = yield* mirrorState
       return {
         // A row the sweep left alone keeps the fixture's real-time updated_at: compare the sweep's writes only.
         status: status.map((s) => ({

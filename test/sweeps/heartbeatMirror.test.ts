@@ -11,7 +11,7 @@ import { Effect, Layer } from "effect"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { HeartbeatMirrorSweepLive } from "../../src/sweeps/SweepsLive.js"
-import { seedMirror } from "../support/availability.js"
+import { mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestConfigLive } from "../support/TestConfig.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
@@ -60,7 +60,7 @@ const heartbeatsInPostgres = Effect.gen(function*() {
   return Object.fromEntries(rows.map((r) => [r.mitraId, r.lastHeartbeatAt?.toISOString() ?? null]))
 })
 
-const heartbeatsInMirror = Effect.flatMap(AvailabilityStore, (store) => store.readState).pipe(
+const heartbeatsInMirror = mirrorState.pipe(
   Effect.map((state) => Object.fromEntries(state.online.map((id) => [id, state.heartbeat[id] ?? null]))),
   Effect.orDie
 )

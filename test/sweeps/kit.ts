@@ -1,30 +1,21 @@
 /**
- * Helpers for the sweep tests: the sweep services over the availability services on a chosen
- * store, a recording rerouting hook, a test clock set to a real instant, waiting (in real time)
+ * Helpers for the sweep tests: the sweep services over the test infrastructure, a recording
+ * rerouting hook, a test clock set to a real instant, waiting (in real time)
  * for a forked loop's tick to finish after `TestClock.adjust`, the `TestClock`'s pending wake-ups
  * and the fibers a layer forked (to prove "no tick yet" and "stopped" without waiting to see),
  * and recorders for spans and logs.
  */
 import { SqlClient } from "@effect/sql"
 import { Chunk, Context, Duration, Effect, type Fiber, FiberId, Layer, Logger, Metric, MetricState, Ref, Supervisor, TestClock, Tracer } from "effect"
-import { AccessTokens } from "../../src/auth/AccessTokens.js"
-import { AvailabilityServicesLive } from "../../src/availability/AvailabilityLive.js"
-import type { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
-import {
-  AvailabilityStoreLive,
-  FailingAvailabilityStoreLive,
-  InMemoryAvailabilityStoreLive
-} from "../../src/availability/AvailabilityStoreLive.js"
+import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { type DepartureReason, SessionRerouting } from "../../src/sessions/SessionRerouting.js"
+import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js"
 import { AuthSessionPruneSweep } from "../../src/sweeps/AuthSessionPruneSweep.js"
 import { AutoOfflineSweep } from "../../src/sweeps/AutoOfflineSweep.js"
 import { HeartbeatMirrorSweep } from "../../src/sweeps/HeartbeatMirrorSweep.js"
 import { ReseedSweep } from "../../src/sweeps/ReseedSweep.js"
 import type { SweepName } from "../../src/sweeps/Sweep.js"
-import type { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
-import { TestConfigLive } from "../support/TestConfig.js"
-import { TestDatabaseLive } from "../support/TestDatabase.js"
-import { TestValkeyLive } from "../support/TestValkey.js"
+import { type InfrastructureOptions, TestInfrastructure, TestServices } from "../support/TestInfrastructure.js"
 
 /** Every call the rerouting hook received. */
 export class ReroutedMitras extends Context.Tag("test/ReroutedMitras")<
@@ -42,60 +33,26 @@ export const RecordingReroutingLive = Layer.effect(
     }))
 ).pipe(Layer.provideMerge(Layer.effect(ReroutedMitras, Ref.make<ReadonlyArray<{ mitraId: string; reason: DepartureReason }>>([]))))
 
-/** The four sweeps' services. */
-export const SweepServicesLive = Layer.mergeAll(
-  AutoOfflineSweep.Default,
-  HeartbeatMirrorSweep.Default,
-  ReseedSweep.Default,
-  AuthSessionPruneSweep.Default
-)
+/** The four sweeps' services, the auto-offline sweep's rerouting hook replaced by `rerouting`. */
+export const sweepServices = (rerouting: Layer.Layer<SessionRerouting | ReroutedMitras> = RecordingReroutingLive) =>
+  Layer.mergeAll(
+    AutoOfflineSweep.DefaultWithoutDependencies.pipe(
+      Layer.provide(Layer.mergeAll(MitraStatus.Default, AvailabilitySettings.Default))
+    ),
+    HeartbeatMirrorSweep.Default,
+    ReseedSweep.Default,
+    AuthSessionPruneSweep.Default
+  ).pipe(Layer.provideMerge(rerouting))
 
-export type StoreChoice = "valkey" | "memory" | "failing"
-
-/** A store layer: one of the three, or a test's own (e.g. a wrapper around the Valkey store). */
-export type StoreOption = StoreChoice | Layer.Layer<AvailabilityStore, never, ValkeyConnection>
-
-const storeLayer = (store: StoreOption) =>
-  typeof store !== "string"
-    ? store
-    : store === "failing"
-    ? FailingAvailabilityStoreLive
-    : store === "memory"
-    ? InMemoryAvailabilityStoreLive
-    : AvailabilityStoreLive
-
-export interface InstanceOptions {
-  readonly store?: StoreOption
+export interface SweepTestOptions extends InfrastructureOptions {
   /** The rerouting hook; by default one that records its calls (`ReroutedMitras`). */
   readonly rerouting?: Layer.Layer<SessionRerouting | ReroutedMitras>
 }
 
-/**
- * The sweeps and the availability services over one store, given Postgres, config and a Valkey
- * connection. Two of these over the same infrastructure are two instances of the service.
- */
-export const sweepInstance = (options: InstanceOptions = {}) =>
-  SweepServicesLive.pipe(
-    Layer.provideMerge(AvailabilityServicesLive),
-    Layer.provideMerge(storeLayer(options.store ?? "valkey")),
-    Layer.provideMerge(options.rerouting ?? RecordingReroutingLive)
-  )
-
-export interface SweepTestOptions extends InstanceOptions {
-  readonly env?: Record<string, string>
-  readonly database?: Layer.Layer<SqlClient.SqlClient, unknown>
-  readonly valkey?: Layer.Layer<ValkeyConnection, unknown>
-}
-
-/** Postgres (own database), config, a Valkey connection (own prefix) and one sweep instance. */
+/** The sweeps and the services (`TestServices`) over the test's infrastructure. */
 export const SweepTestLive = (options: SweepTestOptions = {}) =>
-  sweepInstance(options).pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      options.database ?? TestDatabaseLive,
-      TestConfigLive(options.env),
-      options.valkey ?? TestValkeyLive,
-      AccessTokens.layer.pipe(Layer.provide(TestConfigLive(options.env)))
-    )),
+  Layer.mergeAll(sweepServices(options.rerouting), TestServices).pipe(
+    Layer.provideMerge(TestInfrastructure(options)),
     Layer.orDie
   )
 

@@ -10,7 +10,7 @@ import { inject } from "vitest"
 import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
 import { ReseedSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
-import { insertSession, rawValkey, seedMirror } from "../support/availability.js"
+import { insertSession, mirrorState, rawValkey, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import {
   advanceAndAwait,
@@ -63,7 +63,7 @@ describe("reseed sweep", () => {
       const ids = [missing, extra, busy, deactivated, reactivated, lostHeartbeat].map((m) => m.id)
       yield* seedMirror
       const store = yield* AvailabilityStore
-      const healthy = restrict(yield* store.readState, ids)
+      const healthy = restrict(yield* mirrorState, ids)
 
       // Drift, as failed best-effort writes or a hand edit would leave it:
       const { keyPrefix } = yield* ValkeyConnection
@@ -79,14 +79,14 @@ describe("reseed sweep", () => {
           .del(`${keyPrefix}mitra:heartbeat:${lostHeartbeat.id}`)
           .exec()
       )
-      expect(restrict(yield* store.readState, ids)).not.toEqual(healthy)
+      expect(restrict(yield* mirrorState, ids)).not.toEqual(healthy)
 
       const lines: Array<LoggedLine> = []
       const before = yield* itemCounts
       yield* Layer.build(ReseedSweepLive).pipe(Effect.provide(capturingLogger(lines)))
       yield* advanceAndAwait("reseed", cadence)
 
-      expect(restrict(yield* store.readState, ids)).toEqual(healthy)
+      expect(restrict(yield* mirrorState, ids)).toEqual(healthy)
       const after = yield* itemCounts
       const reported = Object.fromEntries(driftItems.map((item) => [item, after[item] - before[item]]))
       expect(reported).toEqual({

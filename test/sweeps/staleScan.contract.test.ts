@@ -13,7 +13,9 @@ import {
   FailingAvailabilityStoreLive,
   InMemoryAvailabilityStoreLive
 } from "../../src/availability/AvailabilityStoreLive.js"
+import type { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import { TestValkeyLive } from "../support/TestValkey.js"
+import { mirrorState } from "../support/availability.js"
 
 const stores = [
   { name: "Valkey", layer: AvailabilityStoreLive.pipe(Layer.provide(TestValkeyLive), Layer.orDie) },
@@ -30,7 +32,7 @@ const emptySeed = Effect.flatMap(AvailabilityStore, (store) => store.replaceAll(
 const byId = <A extends { readonly mitraId: string }>(items: ReadonlyArray<A>) => [...items].sort((a, b) => a.mitraId.localeCompare(b.mitraId))
 
 describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
-  const test = (name: string, body: Effect.Effect<void, unknown, AvailabilityStore>) =>
+  const test = (name: string, body: Effect.Effect<void, unknown, AvailabilityStore | MirrorInspector>) =>
     it.live(name, () => Effect.zipRight(emptySeed, body).pipe(Effect.provide(layer)))
 
   test("lists online mitras whose heartbeat is older than the cutoff, with that heartbeat; fresh and offline ones are not listed", Effect.gen(function*() {
@@ -56,7 +58,7 @@ describe.each(stores)("AvailabilityStore.staleOnline: $name", ({ layer }) => {
       mitras: [{ id, isActive: true, isOnline: true, lastHeartbeatAt: null, statusVersion: 0, ...free }],
       defaults: { defaultMaxSessions: 1, defaultMaxVersion: 2 }
     }))
-    expect((yield* store.readState).heartbeat[id]).toBeUndefined()
+    expect((yield* mirrorState).heartbeat[id]).toBeUndefined()
     expect(yield* store.staleOnline(at(0))).toEqual([{ mitraId: id, heartbeatAt: null }])
   }))
 

@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, TestClock } from "effect"
-import { BackgroundLive, ServicesLive } from "../../src/App.js"
+import { BackgroundLive } from "../../src/App.js"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { createMitra } from "../support/fixtures.js"
-import { testInfrastructure } from "../support/TestApp.js"
+import { TestInfrastructure } from "../support/TestInfrastructure.js"
+import { mirrorState } from "../support/availability.js"
 import {
   awaitTicks,
   awaitWakeups,
@@ -45,9 +46,9 @@ describe("SweepsLive in the service", () => {
       const start = yield* allTicks
       // The service's background work over the test's infrastructure (which outlives it, like
       // Postgres and Valkey), with every fiber it forks tracked, to see them end at shutdown.
-      const { forked } = yield* trackForkedFibers(Layer.buildWithScope(BackgroundLive.pipe(Layer.provide(ServicesLive)), app))
+      const { forked } = yield* trackForkedFibers(Layer.buildWithScope(BackgroundLive, app))
       // Start-up seeded the mirror before any sweep ran.
-      expect((yield* (yield* AvailabilityStore).readState).online).toContain(stale.id)
+      expect((yield* mirrorState).online).toContain(stale.id)
 
       // "No tick yet" is read off the loops' sleeps: each loop is asleep until one cadence after
       // start and has not ticked (a tick before the first sleep would be counted by then). The
@@ -90,5 +91,5 @@ describe("SweepsLive in the service", () => {
       expect(forked.length).toBeGreaterThanOrEqual(3)
       yield* Scope.close(app, Exit.void)
       expect(stillRunning(forked)).toEqual([])
-    }).pipe(Effect.provide(testInfrastructure({ env }))))
+    }).pipe(Effect.provide(TestInfrastructure({ env }))))
 })

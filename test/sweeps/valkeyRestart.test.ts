@@ -12,7 +12,7 @@ import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { MirrorReseedLive } from "../../src/availability/mirror/MirrorSeeder.js"
 import { type DepartureReason, SessionRerouting } from "../../src/sessions/SessionRerouting.js"
 import { AutoOfflineSweepLive, SweepsLive } from "../../src/sweeps/SweepsLive.js"
-import { seedMirror } from "../support/availability.js"
+import { mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { testValkeyConnection } from "../support/TestValkey.js"
 import { startValkeyServer, type TestValkeyServer } from "../support/valkeyServer.js"
@@ -86,7 +86,7 @@ describe("sweeps against a Valkey that dies and comes back", () => {
         const { status, events } = yield* postgresStateOf([...stale, fresh.id])
         expect(status.filter((s) => s.isOnline).map((s) => s.mitraId)).toEqual([fresh.id])
         expect(events.map((e) => e.mitraId)).toEqual([...stale].sort())
-        expect((yield* (yield* AvailabilityStore).readState).online).toEqual([fresh.id])
+        expect((yield* mirrorState).online).toEqual([fresh.id])
       }).pipe(Effect.provide(SweepTestLive({
         valkey: testValkeyConnection({ url: server.url }),
         rerouting: killingOnFirstReroute(server)
