@@ -5,7 +5,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AccessTokens } from "./auth/AccessTokens.js"
-import { AuthenticationLive } from "./auth/Authentication.js"
+import { AuthenticationLive } from "./auth/AuthenticationLive.js"
 import { AuthHttpLive } from "./auth/AuthHttp.js"
 import { BootstrapAdminLive } from "./auth/BootstrapAdmin.js"
 import { Logins } from "./auth/Logins.js"
@@ -60,7 +60,7 @@ export const ServicesLive = Layer.mergeAll(ReadinessCheck.Default, Authenticatio
   Layer.provideMerge(AvailabilityServicesLive),
   // Hooks the sessions part fills in (timer restore at start-up, rerouting of a departed mitra's sessions).
   Layer.provideMerge(Layer.mergeAll(SessionTimers.Default, SessionRerouting.Default)),
-  Layer.provideMerge(AccessTokens.layer)
+  Layer.provideMerge(AccessTokens.Default)
 )
 
 /** Every group's handlers, bound to the API spec. */

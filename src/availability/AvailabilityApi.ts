@@ -1,7 +1,7 @@
 /** The public beacon (`GET /api/availability`) and the control center's dashboard counts (API.md). */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { ValkeyState } from "../ops/OpsApi.js"
 

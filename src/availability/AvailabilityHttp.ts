@@ -1,6 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
-import { requirePermission } from "../auth/Authentication.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { Api } from "../Api.js"
 import { ValkeyConnection } from "../valkey/ValkeyConnection.js"
 import { Availability } from "./Availability.js"

@@ -27,7 +27,7 @@ export const availabilityServices = <E, R>(store: Layer.Layer<AvailabilityStore,
 
 /** Postgres (own database), config, and a Valkey connection (own prefix on the run's server) for service tests. */
 export const availabilityInfrastructure = (env: Record<string, string> = {}) =>
-  Layer.mergeAll(TestDatabaseLive, TestConfigLive(env), TestValkeyLive, AccessTokens.layer.pipe(Layer.provide(TestConfigLive(env))))
+  Layer.mergeAll(TestDatabaseLive, TestConfigLive(env), TestValkeyLive, AccessTokens.Default.pipe(Layer.provide(TestConfigLive(env))))
 
 /** Everything a service-level test needs, on the store `AvailabilityStoreLive` picks (Valkey). */
 export const AvailabilityTestLive = (options: { env?: Record<string, string>; store?: "live" | "failing" } = {}) =>

@@ -92,7 +92,7 @@ export const SweepTestLive = (options: SweepTestOptions = {}) =>
       options.database ?? TestDatabaseLive,
       TestConfigLive(options.env),
       options.valkey ?? TestValkeyLive,
-      AccessTokens.layer.pipe(Layer.provide(TestConfigLive(options.env)))
+      AccessTokens.Default.pipe(Layer.provide(TestConfigLive(options.env)))
     )),
     Layer.orDie
   )
