@@ -8,22 +8,16 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
-import { AccessTokens } from "./auth/AccessTokens.js"
-import { AuthenticationLive } from "./auth/Authentication.js"
 import { AuthHttpLive } from "./auth/AuthHttp.js"
 import { BootstrapAdminLive } from "./auth/BootstrapAdmin.js"
-import { Logins } from "./auth/Logins.js"
 import { AvailabilityHttpLive } from "./availability/AvailabilityHttp.js"
 import { AvailabilityStoreLive } from "./availability/AvailabilityStoreLive.js"
 import { MirrorSeeder } from "./availability/mirror/MirrorSeeder.js"
 import { AppConfig } from "./config/AppConfig.js"
-import { CcUsers } from "./controlCenter/CcUsers.js"
 import { CcUsersHttpLive } from "./controlCenter/CcUsersHttp.js"
-import { ConfigEditor } from "./controlCenter/ConfigEditor.js"
 import { ConfigHttpLive } from "./controlCenter/ConfigHttp.js"
 import { DashboardHttpLive } from "./controlCenter/DashboardHttp.js"
 import { MitrasHttpLive } from "./controlCenter/MitrasHttp.js"
-import { Roles } from "./controlCenter/Roles.js"
 import { RolesHttpLive } from "./controlCenter/RolesHttp.js"
 import { DatabaseLive } from "./db/Database.js"
 import { MigrationsLive } from "./db/Migrations.js"
@@ -54,9 +48,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     DashboardHttpLive,
     MitraHttpLive,
     AvailabilityHttpLive
-  ]),
-  Layer.provide(Layer.mergeAll(Logins.Default, ConfigEditor.Default, Roles.Default, CcUsers.Default, AuthenticationLive)),
-  Layer.provide(AccessTokens.layer)
+  ])
 )
 
 /** Session timers restored, then the availability mirror seeded from Postgres (a failure is left to the catch-up). */

@@ -5,13 +5,13 @@
  * `exp` or `iat`, one issued in the future, or one older than the access-token TTL: a token is
  * only ever as long-lived as the TTL says, whatever its claims.
  */
-import { ConfigError, Duration, Effect, Layer, Option, Redacted, Context } from "effect"
+import { ConfigError, Duration, Effect, Option, Redacted } from "effect"
 import { jwtVerify, SignJWT } from "jose"
 import { randomBytes, webcrypto } from "node:crypto"
 import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
 import { canonicalUuidOf } from "../domain/Uuid.js"
 import { Unauthorized } from "./AuthErrors.js"
-import type { SubjectKind } from "./Principals.js"
+import { SubjectKind } from "./Principals.js"
 
 export interface VerifiedToken {
   readonly kind: SubjectKind
@@ -23,7 +23,9 @@ export interface IssuedAccessToken {
   readonly expiresIn: number
 }
 
-const subjectKinds: ReadonlyArray<SubjectKind> = ["mitra", "customer", "cc_user"]
+/** A plain lookup, not `Schema.is`: every authenticated request, the heartbeat above all, runs it. */
+const subjectKinds: ReadonlyArray<unknown> = SubjectKind.literals
+const isSubjectKind = (value: unknown): value is SubjectKind => subjectKinds.includes(value)
 const issuer = "mitra-availability"
 
 /**
@@ -35,31 +37,30 @@ const clockToleranceSeconds = 5
 /** HS256 needs a key at least as long as its output: 32 bytes. */
 const minimumSecretLength = 32
 
-export class AccessTokens extends Context.Tag("mitra/AccessTokens")<AccessTokens, {
+export interface AccessTokensShape {
   readonly issue: (kind: SubjectKind, subjectId: string) => Effect.Effect<IssuedAccessToken>
   readonly verify: (token: string) => Effect.Effect<VerifiedToken, Unauthorized>
-}>() {
-  /** Signs with `JWT_SECRET`; embedded mode without one generates a per-process key (tokens die with the process). */
-  static readonly layer = Layer.effect(
-    AccessTokens,
-    Effect.gen(function*() {
-      const config = yield* AppConfig
-      const secret = yield* Option.match(config.auth.jwtSecret, {
-        onSome: (secret) =>
-          Redacted.value(secret).length >= minimumSecretLength
-            ? Effect.succeed(Redacted.value(secret))
-            : Effect.fail(ConfigError.InvalidData(["JWT_SECRET"], `Expected at least ${minimumSecretLength} characters`)),
-        onNone: () =>
-          isEmbeddedDatabase(config)
-            ? Effect.logWarning("JWT_SECRET not set: embedded mode signs tokens with a random per-process key").pipe(
-              Effect.as(randomBytes(48).toString("base64url"))
-            )
-            : Effect.fail(ConfigError.MissingData(["JWT_SECRET"], "Expected JWT_SECRET to be set when DATABASE_URL is set"))
-      })
-      return yield* makeAccessTokens(new TextEncoder().encode(secret), config.auth.accessTokenTtl)
-    })
-  )
 }
+
+/** Signs with `JWT_SECRET`; embedded mode without one generates a per-process key (tokens die with the process). */
+export class AccessTokens extends Effect.Service<AccessTokens>()("mitra/AccessTokens", {
+  effect: Effect.gen(function*() {
+    const config = yield* AppConfig
+    const secret = yield* Option.match(config.auth.jwtSecret, {
+      onSome: (secret) =>
+        Redacted.value(secret).length >= minimumSecretLength
+          ? Effect.succeed(Redacted.value(secret))
+          : Effect.fail(ConfigError.InvalidData(["JWT_SECRET"], `Expected at least ${minimumSecretLength} characters`)),
+      onNone: () =>
+        isEmbeddedDatabase(config)
+          ? Effect.logWarning("JWT_SECRET not set: embedded mode signs tokens with a random per-process key").pipe(
+            Effect.as(randomBytes(48).toString("base64url"))
+          )
+          : Effect.fail(ConfigError.MissingData(["JWT_SECRET"], "Expected JWT_SECRET to be set when DATABASE_URL is set"))
+    })
+    return yield* makeAccessTokens(new TextEncoder().encode(secret), config.auth.accessTokenTtl)
+  })
+}) {}
 
 /**
  * The secret is imported once as a WebCrypto key: verifying with raw bytes re-imports the key on
@@ -74,7 +75,7 @@ export const makeAccessTokens = (secret: Uint8Array, ttl: Duration.Duration) =>
     (key) => accessTokensWithKey(key, ttl)
   )
 
-const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): Context.Tag.Service<AccessTokens> => {
+const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): AccessTokensShape => {
   const expiresIn = Math.floor(Duration.toSeconds(ttl))
   const unauthorized = new Unauthorized({ message: "Missing, invalid or expired access token" })
 
@@ -109,9 +110,8 @@ const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration): 
       Effect.flatMap(({ payload }) => {
         const kind = payload["kind"]
         const subjectId = typeof payload.sub === "string" ? canonicalUuidOf(payload.sub) : undefined
-        return typeof kind === "string" && (subjectKinds as ReadonlyArray<string>).includes(kind) &&
-            subjectId !== undefined
-          ? Effect.succeed<VerifiedToken>({ kind: kind as SubjectKind, subjectId })
+        return isSubjectKind(kind) && subjectId !== undefined
+          ? Effect.succeed<VerifiedToken>({ kind, subjectId })
           : Effect.fail(unauthorized)
       })
     )

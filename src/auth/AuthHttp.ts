@@ -1,5 +1,6 @@
+/** `/api/auth` handlers: each is one `Logins` call; the per-address limits count the client address. */
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import { Api } from "../Api.js"
 import { addressBucket, clientAddress } from "../http/ClientAddress.js"
@@ -19,4 +20,4 @@ export const AuthHttpLive = HttpApiBuilder.group(Api, "auth", (handlers) =>
         logins.anonymousCustomer(Option.fromNullable(payload.displayName), addressOf(request)))
       .handle("refresh", ({ payload }) => logins.refresh(payload.refreshToken))
       .handle("logout", ({ payload }) => logins.logout(payload.refreshToken))
-  }))
+  })).pipe(Layer.provide(Logins.Default))

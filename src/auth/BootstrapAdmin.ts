@@ -10,11 +10,13 @@
  * Setting only one of the two variables, or a value that would be refused by the API (an invalid
  * email, a password outside the length rules), stops start-up naming the variable.
  * Instances starting together serialise on an advisory lock, so exactly one creates the user.
+ * A Postgres failure stops start-up (`DatabaseUnavailable`).
  */
-import { SqlClient } from "@effect/sql"
 import { ConfigError, Effect, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
+import { Transactions } from "../db/Repository.js"
+import { CcUsersRepo } from "./CcUsersRepo.js"
 import { Email, NewPassword } from "./Credentials.js"
 import { hashPassword } from "./Passwords.js"
 import { allPermissions } from "./PermissionCatalog.js"
@@ -50,13 +52,12 @@ const bootstrapCredentials = Effect.gen(function*() {
     : Option.none()
 })
 
-export const bootstrapAdmin = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+/** The bootstrap itself, over the repository (provided by `BootstrapAdminLive`, or by `bootstrapAdmin`). */
+const run = Effect.gen(function*() {
+  const users = yield* CcUsersRepo
+  const transactions = yield* Transactions
   const credentials = yield* bootstrapCredentials
-  const anyUser = sql<{ exists: boolean }>`SELECT EXISTS (SELECT 1 FROM control_center_users) AS exists`.pipe(
-    Effect.map(([row]) => row?.exists === true)
-  )
-  if (yield* anyUser) return
+  if (yield* users.anyUser) return
   if (Option.isNone(credentials)) {
     return yield* Effect.logInfo(
       "No control-center user exists. Set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD to create the first one at start-up."
@@ -65,19 +66,13 @@ export const bootstrapAdmin = Effect.gen(function*() {
   const { email, generated, password } = credentials.value
   // Hashed before the transaction: the KDF's ~0.1 s should not hold a connection and a lock.
   const passwordHash = yield* hashPassword(password)
-  const created = yield* sql.withTransaction(Effect.gen(function*() {
-    yield* sql`SELECT pg_advisory_xact_lock(hashtext('mitra-availability:bootstrap-admin'))`
-    if (yield* anyUser) return false
-    const [role] = yield* sql<{ id: string }>`
-      INSERT INTO roles (name, permissions) VALUES (${superAdminRole}, ${JSON.stringify(allPermissions)}::jsonb)
-      ON CONFLICT ((lower(name))) DO UPDATE SET permissions = EXCLUDED.permissions
-      RETURNING id
-    `
-    yield* sql`
-      INSERT INTO control_center_users (email, display_name, role_id, password_hash)
-      VALUES (${email}, 'Administrator', ${role!.id}, ${passwordHash})
-    `
-    return true
+  const created = yield* transactions.run(Effect.gen(function*() {
+    yield* users.lockBootstrap
+    if (yield* users.anyUser) return false
+    const roleId = yield* users.upsertRole({ name: superAdminRole, permissions: allPermissions })
+    // No user exists (checked under the lock), so the email cannot be taken.
+    const inserted = yield* users.insertUser({ email, displayName: "Administrator", roleId, passwordHash })
+    return Option.isSome(inserted)
   }))
   if (!created) return
   if (generated) {
@@ -90,5 +85,10 @@ export const bootstrapAdmin = Effect.gen(function*() {
   }
 }).pipe(Effect.withSpan("BootstrapAdmin.run"))
 
+const dependencies = Layer.merge(CcUsersRepo.Default, Transactions.Default)
+
+/** One bootstrap on its own (tests); needs only `SqlClient` and `AppConfig`. */
+export const bootstrapAdmin = Effect.provide(run, dependencies)
+
 /** Runs at start-up, after migrations (see `StartupLive`). */
-export const BootstrapAdminLive = Layer.effectDiscard(bootstrapAdmin)
+export const BootstrapAdminLive = Layer.effectDiscard(run).pipe(Layer.provide(dependencies))

@@ -13,12 +13,14 @@
  * clears the account's count, and a database failure gives it back — an outage must not lock
  * anyone out.
  */
-import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { type DatabaseUnavailable, orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { CustomersRepo } from "../customers/CustomersRepo.js"
+import type { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { MitrasRepo } from "../mitras/MitrasRepo.js"
 import { RateLimiter } from "../ratelimit/RateLimiter.js"
 import { AccessTokens } from "./AccessTokens.js"
 import { ccUserDeactivated, Forbidden, mitraDeactivated, Unauthorized } from "./AuthErrors.js"
+import { CcUsersRepo } from "./CcUsersRepo.js"
 import { unmatchableHash, verifyPassword } from "./Passwords.js"
 import type { SubjectKind } from "./Principals.js"
 import { RefreshSessions } from "./RefreshSessions.js"
@@ -40,7 +42,9 @@ interface Account {
 
 export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const ccUsers = yield* CcUsersRepo
+    const mitras = yield* MitrasRepo
+    const customers = yield* CustomersRepo
     const accessTokens = yield* AccessTokens
     const sessions = yield* RefreshSessions
     const limiter = yield* RateLimiter
@@ -53,8 +57,9 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       })
 
     /** The same work and the same answer for an unknown account as for a wrong password. */
-    const checkPassword = (account: Account | undefined, password: string, deactivated: Forbidden) =>
+    const checkPassword = (found: Option.Option<Account>, password: string, deactivated: Forbidden) =>
       Effect.gen(function*() {
+        const account = Option.getOrUndefined(found)
         const matches = yield* verifyPassword(password, account?.passwordHash ?? unmatchableHash)
         if (account === undefined || !matches) return yield* invalidCredentials
         if (!account.isActive) return yield* deactivated
@@ -86,12 +91,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       const user = yield* throttled(
         `cc:${email.toLowerCase()}`,
         clientAddress,
-        Effect.flatMap(
-          orDatabaseUnavailable(sql<Account>`
-            SELECT id, password_hash, is_active FROM control_center_users WHERE lower(email) = lower(${email})
-          `),
-          ([account]) => checkPassword(account, password, ccUserDeactivated)
-        )
+        Effect.flatMap(ccUsers.credentialsByEmail(email), (account) => checkPassword(account, password, ccUserDeactivated))
       )
       yield* Effect.annotateCurrentSpan("cc_user.id", user.id)
       return yield* issuePair("cc_user", user.id)
@@ -101,10 +101,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       const mitra = yield* throttled(
         `mitra:${phone}`,
         clientAddress,
-        Effect.flatMap(
-          orDatabaseUnavailable(sql<Account>`SELECT id, password_hash, is_active FROM mitras WHERE phone = ${phone}`),
-          ([account]) => checkPassword(account, password, mitraDeactivated)
-        )
+        Effect.flatMap(mitras.credentialsByPhone(phone), (account) => checkPassword(account, password, mitraDeactivated))
       )
       yield* Effect.annotateCurrentSpan("mitra.id", mitra.id)
       return yield* issuePair("mitra", mitra.id)
@@ -116,10 +113,7 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
       clientAddress: string
     ) {
       yield* limiter.consume("anonymous_customer_address", clientAddress)
-      const [customer] = yield* orDatabaseUnavailable(sql<{ id: string }>`
-        INSERT INTO customers (display_name, is_anonymous) VALUES (${Option.getOrNull(displayName)}, true) RETURNING id
-      `)
-      const customerId = customer!.id
+      const customerId = yield* customers.insertAnonymous(displayName)
       yield* Effect.annotateCurrentSpan("customer.id", customerId)
       return { customerId, ...(yield* issuePair("customer", customerId)) }
     })
@@ -128,12 +122,12 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
      * May this subject still hold a session? Deactivation revokes sessions already; this is the
      * backstop. Runs inside the rotation's transaction (`RefreshSessions.rotate`).
      */
-    const maySignIn = (kind: SubjectKind, subjectId: string) =>
-      (kind === "mitra"
-        ? sql`SELECT 1 FROM mitras WHERE id = ${subjectId} AND is_active`
+    const maySignIn = (kind: SubjectKind, subjectId: string): Effect.Effect<boolean, DatabaseUnavailable> =>
+      kind === "mitra"
+        ? Effect.map(mitras.activeFlag(subjectId), Option.exists((mitra) => mitra.isActive))
         : kind === "cc_user"
-        ? sql`SELECT 1 FROM control_center_users WHERE id = ${subjectId} AND is_active`
-        : sql`SELECT 1 FROM customers WHERE id = ${subjectId}`).pipe(Effect.map((rows) => rows.length > 0))
+        ? Effect.map(ccUsers.activeFlag(subjectId), Option.exists((user) => user.isActive))
+        : customers.exists(subjectId)
 
     /**
      * Rotates the refresh token and issues a fresh access token for the same subject. The subject
@@ -152,5 +146,12 @@ export class Logins extends Effect.Service<Logins>()("mitra/Logins", {
 
     return { controlCenterUser, mitra, anonymousCustomer, refresh, logout }
   }),
-  dependencies: [RefreshSessions.Default, RateLimiter.Default]
+  dependencies: [
+    RefreshSessions.Default,
+    RateLimiter.Default,
+    AccessTokens.Default,
+    CcUsersRepo.Default,
+    MitrasRepo.Default,
+    CustomersRepo.Default
+  ]
 }) {}

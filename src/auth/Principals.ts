@@ -1,7 +1,9 @@
 /** Who is calling: what each authentication middleware provides to the handlers behind it. */
-import { Context } from "effect"
+import { Context, Schema } from "effect"
 
-export type SubjectKind = "mitra" | "customer" | "cc_user"
+/** The kinds of subject a token or a refresh session belongs to (`auth_sessions.subject_kind`). */
+export const SubjectKind = Schema.Literal("mitra", "customer", "cc_user")
+export type SubjectKind = typeof SubjectKind.Type
 
 /** A mitra whose token verified and whose row says active (resolved from Postgres). */
 export class CurrentMitra extends Context.Tag("mitra/CurrentMitra")<CurrentMitra, {

@@ -7,22 +7,15 @@
  * Tokens are 256 random bits (base64url). A plain hash is enough for storage: unlike a password, a
  * random 256-bit value cannot be guessed from its hash, so no slow KDF is needed.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { AppConfig } from "../config/AppConfig.js"
-import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import type { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
+import { Transactions } from "../db/Repository.js"
 import { Unauthorized } from "./AuthErrors.js"
+import { AuthSessionsRepo } from "./AuthSessionsRepo.js"
 import type { SubjectKind } from "./Principals.js"
-
-/** Why a session ended, as written to `auth_sessions.revoked_reason`. */
-export type RevokedReason =
-  | "logout"
-  | "refresh_token_reused"
-  | "mitra_deactivated"
-  | "cc_user_deactivated"
-  | "password_changed"
-  | "subject_inactive"
+import type { RevokedReason } from "./RevokedReason.js"
 
 export interface RotatedSession {
   readonly sessionId: string
@@ -52,19 +45,16 @@ export const invalidRefreshToken = new Unauthorized({ message: "Invalid, expired
 
 export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/RefreshSessions", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const repo = yield* AuthSessionsRepo
+    const transactions = yield* Transactions
     const { auth } = yield* AppConfig
     const ttlSeconds = Math.floor(Duration.toSeconds(auth.refreshTokenTtl))
-    const expiry = sql`now() + ${ttlSeconds} * interval '1 second'`
 
     /** Opens a session for a subject that just proved who it is; returns its first refresh token. */
     const create = Effect.fn("RefreshSessions.create")(function*(kind: SubjectKind, subjectId: string) {
       yield* Effect.annotateCurrentSpan({ "subject.kind": kind, "subject.id": subjectId })
       const refreshToken = newRefreshToken()
-      yield* orDatabaseUnavailable(sql`
-        INSERT INTO auth_sessions (subject_kind, subject_id, refresh_token_hash, expires_at)
-        VALUES (${kind}, ${subjectId}, ${hashRefreshToken(refreshToken)}, ${expiry})
-      `)
+      yield* repo.create({ kind, subjectId, tokenHash: hashRefreshToken(refreshToken), ttlSeconds })
       return refreshToken
     })
 
@@ -81,39 +71,26 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
      * (`subject_inactive`) and the answer is 401; if it fails (Postgres down), nothing commits, so
      * the presented token stays current and the client's retry is not mistaken for a replay.
      */
-    const rotate = Effect.fn("RefreshSessions.rotate")(function*(
+    const rotate = Effect.fn("RefreshSessions.rotate")(function*<E>(
       refreshToken: string,
-      stillAllowed: (kind: SubjectKind, subjectId: string) => Effect.Effect<boolean, SqlError.SqlError>
+      stillAllowed: (kind: SubjectKind, subjectId: string) => Effect.Effect<boolean, E>
     ) {
       const presented = hashRefreshToken(refreshToken)
       const next = newRefreshToken()
-      const outcome = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const [rotated] = yield* sql<{ id: string; subjectKind: SubjectKind; subjectId: string }>`
-          UPDATE auth_sessions
-          SET refresh_token_hash = ${hashRefreshToken(next)}, expires_at = ${expiry}
-          WHERE refresh_token_hash = ${presented} AND revoked_at IS NULL AND expires_at > now()
-          RETURNING id, subject_kind, subject_id
-        `
-        if (rotated !== undefined) {
-          yield* sql`
-            INSERT INTO auth_session_rotated_tokens (refresh_token_hash, session_id) VALUES (${presented}, ${rotated.id})
-          `
-          if (!(yield* stillAllowed(rotated.subjectKind, rotated.subjectId))) {
-            yield* sql`
-              UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'subject_inactive' WHERE id = ${rotated.id}
-            `
+      const outcome = yield* transactions.run(Effect.gen(function*() {
+        const rotated = yield* repo.rotate({ presentedHash: presented, nextHash: hashRefreshToken(next), ttlSeconds })
+        if (Option.isSome(rotated)) {
+          const session = rotated.value
+          yield* repo.rememberRotated({ tokenHash: presented, sessionId: session.id })
+          if (!(yield* stillAllowed(session.subjectKind, session.subjectId))) {
+            yield* repo.revokeSession({ sessionId: session.id, reason: "subject_inactive" })
             return { _tag: "SubjectInactive" } as const
           }
-          return { _tag: "Rotated", session: rotated } as const
+          return { _tag: "Rotated", session } as const
         }
-        const reused = yield* sql<{ id: string }>`
-          UPDATE auth_sessions s SET revoked_at = now(), revoked_reason = 'refresh_token_reused'
-          FROM auth_session_rotated_tokens r
-          WHERE r.refresh_token_hash = ${presented} AND s.id = r.session_id AND s.revoked_at IS NULL
-          RETURNING s.id
-        `
+        const reused = yield* repo.revokeReused(presented)
         return { _tag: reused.length > 0 ? "Reused" : "Invalid" } as const
-      })))
+      }))
       if (outcome._tag === "Reused") {
         yield* Effect.logWarning("A rotated-out refresh token was presented again; its session is revoked")
       }
@@ -132,14 +109,7 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
      * Idempotent: an unknown or already revoked token changes nothing.
      */
     const revoke = Effect.fn("RefreshSessions.revoke")(function*(refreshToken: string, reason: RevokedReason) {
-      const presented = hashRefreshToken(refreshToken)
-      yield* orDatabaseUnavailable(sql`
-        UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
-        WHERE revoked_at IS NULL AND (
-          refresh_token_hash = ${presented}
-          OR id = (SELECT session_id FROM auth_session_rotated_tokens WHERE refresh_token_hash = ${presented})
-        )
-      `)
+      yield* repo.revokeByToken({ tokenHash: hashRefreshToken(refreshToken), reason })
     })
 
     /**
@@ -149,20 +119,19 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
     const revokeAllOf = Effect.fn("RefreshSessions.revokeAllOf")(
       function*(kind: SubjectKind, subjectId: string, reason: RevokedReason) {
         yield* Effect.annotateCurrentSpan({ "subject.kind": kind, "subject.id": subjectId })
-        const revoked = yield* sql<{ id: string }>`
-          UPDATE auth_sessions SET revoked_at = now(), revoked_reason = ${reason}
-          WHERE subject_kind = ${kind} AND subject_id = ${subjectId} AND revoked_at IS NULL
-          RETURNING id
-        `
+        const revoked = yield* repo.revokeAllOf({ kind, subjectId, reason })
         return revoked.length
       }
     )
 
-    /** Runs a `DELETE … LIMIT pruneBatchSize` statement (counting its rows) until it deletes fewer. */
-    const deleteInBatches = (batch: Effect.Effect<ReadonlyArray<{ readonly n: number }>, SqlError.SqlError>) =>
+    /** Runs one pruning batch (`before`, `pruneBatchSize`) until it deletes fewer; the total. */
+    const deleteInBatches = (
+      batch: (request: { readonly before: Date; readonly limit: number }) => Effect.Effect<number, DatabaseUnavailable>,
+      before: Date
+    ) =>
       Effect.iterate({ total: 0, last: pruneBatchSize }, {
         while: ({ last }) => last >= pruneBatchSize,
-        body: ({ total }) => Effect.map(batch, ([row]) => ({ total: total + (row?.n ?? 0), last: row?.n ?? 0 }))
+        body: ({ total }) => Effect.map(batch({ before, limit: pruneBatchSize }), (n) => ({ total: total + n, last: n }))
       }).pipe(Effect.map(({ total }) => total))
 
     /**
@@ -177,37 +146,13 @@ export class RefreshSessions extends Effect.Service<RefreshSessions>()("mitra/Re
      * still needs. Idempotent and safe on several instances at once.
      */
     const pruneEnded = Effect.fn("RefreshSessions.pruneEnded")(function*(endedBefore: Date, rotatedBefore: Date) {
-      const ended = sql`LEAST(revoked_at, expires_at) < ${endedBefore}`
-      const oldRotated = yield* deleteInBatches(sql`
-        WITH deleted AS (
-          DELETE FROM auth_session_rotated_tokens WHERE refresh_token_hash IN (
-            SELECT refresh_token_hash FROM auth_session_rotated_tokens WHERE rotated_at < ${rotatedBefore} LIMIT ${pruneBatchSize}
-          )
-          RETURNING 1
-        )
-        SELECT count(*)::int AS n FROM deleted
-      `)
-      const ofEndedSessions = yield* deleteInBatches(sql`
-        WITH deleted AS (
-          DELETE FROM auth_session_rotated_tokens WHERE refresh_token_hash IN (
-            SELECT r.refresh_token_hash FROM auth_session_rotated_tokens r
-            WHERE r.session_id IN (SELECT id FROM auth_sessions WHERE ${ended})
-            LIMIT ${pruneBatchSize}
-          )
-          RETURNING 1
-        )
-        SELECT count(*)::int AS n FROM deleted
-      `)
-      const sessions = yield* deleteInBatches(sql`
-        WITH deleted AS (
-          DELETE FROM auth_sessions WHERE id IN (SELECT id FROM auth_sessions WHERE ${ended} LIMIT ${pruneBatchSize})
-          RETURNING 1
-        )
-        SELECT count(*)::int AS n FROM deleted
-      `)
+      const oldRotated = yield* deleteInBatches(repo.deleteRotatedBefore, rotatedBefore)
+      const ofEndedSessions = yield* deleteInBatches(repo.deleteRotatedOfSessionsEndedBefore, endedBefore)
+      const sessions = yield* deleteInBatches(repo.deleteSessionsEndedBefore, endedBefore)
       return { sessions, rotatedTokens: oldRotated + ofEndedSessions } satisfies PrunedSessions
-    }, orDatabaseUnavailable)
+    })
 
     return { create, rotate, revoke, revokeAllOf, pruneEnded }
-  })
+  }),
+  dependencies: [AuthSessionsRepo.Default, Transactions.Default]
 }) {}

@@ -12,31 +12,16 @@
  * neither demoted nor deactivated (409 `LastSuperAdmin`): without one, nobody could grant the
  * catalog back and recovery would need SQL.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Effect, Option } from "effect"
+import type { CcUser } from "../auth/CcUser.js"
+import { CcUsersRepo } from "../auth/CcUsersRepo.js"
 import { hashPassword } from "../auth/Passwords.js"
+import { allPermissions } from "../auth/PermissionCatalog.js"
 import type { Permissions } from "../auth/Principals.js"
 import { RefreshSessions } from "../auth/RefreshSessions.js"
-import { orDatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { allPermissions } from "../auth/PermissionCatalog.js"
+import { Transactions } from "../db/Repository.js"
 import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, LastSuperAdmin, RoleNotFound } from "./ControlCenterErrors.js"
 import { grantsEverything, requireCanGrant, requireCanManage } from "./Grants.js"
-
-export const CcUser = Schema.Struct({
-  id: Schema.UUID,
-  email: Schema.String,
-  displayName: Schema.String,
-  roleId: Schema.UUID,
-  roleName: Schema.String,
-  isActive: Schema.Boolean,
-  createdAt: Schema.Date
-}).annotations({ identifier: "CcUser" })
-export type CcUser = typeof CcUser.Type
-
-const CcUserRow = Schema.Struct({ ...CcUser.fields, createdAt: Schema.DateFromSelf })
-const decodeRows = Schema.decodeUnknown(Schema.Array(CcUserRow))
-const StoredPermissions = Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) })
-const decodePermissions = Schema.decodeUnknown(StoredPermissions)
 
 /** Who is acting: its id and the permissions of its role, as of this request. */
 export interface CcActor {
@@ -60,68 +45,47 @@ export interface CcUserPatch {
 
 export class CcUsers extends Effect.Service<CcUsers>()("mitra/CcUsers", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const repo = yield* CcUsersRepo
     const sessions = yield* RefreshSessions
+    const transactions = yield* Transactions
 
-    const select = (where: ReturnType<typeof sql.and>) =>
-      orDatabaseUnavailable(sql`
-        SELECT u.id, u.email, u.display_name, u.role_id, r.name AS role_name, u.is_active, u.created_at
-        FROM control_center_users u JOIN roles r ON r.id = u.role_id
-        WHERE ${where}
-        ORDER BY lower(u.email)
-      `).pipe(Effect.flatMap(decodeRows), Effect.catchTag("ParseError", Effect.die))
+    const notFound = (userId: string) => new CcUserNotFound({ message: "No such control-center user", userId })
 
     /** 404 for an unknown role; 403 unless `actorPermissions` cover all of the role's; else its permissions. */
     const roleGrantable = (roleId: string, actorPermissions: Permissions) =>
       Effect.gen(function*() {
-        const [role] = yield* sql<{ name: string; permissions: unknown }>`SELECT name, permissions FROM roles WHERE id = ${roleId}`
-        if (role === undefined) return yield* new RoleNotFound({ message: "No such role", roleId })
-        const permissions = yield* decodePermissions(role.permissions).pipe(Effect.orDie)
-        yield* requireCanGrant(actorPermissions, permissions, `role "${role.name}"`)
-        return permissions
+        const role = yield* repo.roleById(roleId)
+        if (Option.isNone(role)) return yield* new RoleNotFound({ message: "No such role", roleId })
+        yield* requireCanGrant(actorPermissions, role.value.permissions, `role "${role.value.name}"`)
+        return role.value.permissions
       })
 
-    /**
-     * Serialises every change that can take super-admin power away (a demotion or a deactivation),
-     * for the rest of the transaction. Without it, two such changes running at once (two
-     * super-admins deactivating each other) would each count the other as the one that remains.
-     */
-    const lockSuperAdminChanges = sql`SELECT pg_advisory_xact_lock(hashtext('mitra-availability:super-admins'))`
-
-    /** Active users other than `userId` whose role grants the whole catalog (jsonb `@>` = every action of every resource). */
-    const otherActiveSuperAdmins = (userId: string) =>
-      sql<{ n: number }>`
-        SELECT count(*)::int AS n
-        FROM control_center_users u JOIN roles r ON r.id = u.role_id
-        WHERE u.is_active AND u.id <> ${userId} AND r.permissions @> ${JSON.stringify(allPermissions)}::jsonb
-      `.pipe(Effect.map(([row]) => row?.n ?? 0))
-
     const list = Effect.fn("CcUsers.list")(function*() {
-      return yield* select(sql.and([]))
+      return yield* repo.allUsers
     })
 
     const get = Effect.fn("CcUsers.get")(function*(userId: string) {
-      const [user] = yield* select(sql.and([sql`u.id = ${userId}`]))
-      if (user === undefined) return yield* new CcUserNotFound({ message: "No such control-center user", userId })
-      return user
+      const user = yield* repo.userById(userId)
+      if (Option.isNone(user)) return yield* notFound(userId)
+      return user.value satisfies CcUser
     })
 
     /** Emails are unique however they are cased (`lower(email)` index). */
     const create = Effect.fn("CcUsers.create")(function*(user: NewCcUser, actorPermissions: Permissions) {
       const passwordHash = yield* hashPassword(user.password)
-      const created = yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
+      const created = yield* transactions.run(Effect.gen(function*() {
         yield* roleGrantable(user.roleId, actorPermissions)
-        const [row] = yield* sql<{ id: string }>`
-          INSERT INTO control_center_users (email, display_name, role_id, password_hash)
-          VALUES (${user.email}, ${user.displayName}, ${user.roleId}, ${passwordHash})
-          ON CONFLICT ((lower(email))) DO NOTHING
-          RETURNING id
-        `
-        if (row === undefined) {
+        const row = yield* repo.insertUser({
+          email: user.email,
+          displayName: user.displayName,
+          roleId: user.roleId,
+          passwordHash
+        })
+        if (Option.isNone(row)) {
           return yield* new DuplicateEmail({ message: "A control-center user with this email already exists", email: user.email })
         }
-        return row.id
-      })))
+        return row.value.id
+      }))
       yield* Effect.annotateCurrentSpan("cc_user.id", created)
       return yield* get(created).pipe(Effect.catchTag("CcUserNotFound", Effect.die))
     })
@@ -137,25 +101,23 @@ export class CcUsers extends Effect.Service<CcUsers>()("mitra/CcUsers", {
       const { password, ...fields } = patch
       const passwordHash = password === undefined ? undefined : yield* hashPassword(password)
       const changes = { ...fields, ...(passwordHash === undefined ? {} : { passwordHash }) }
-      yield* orDatabaseUnavailable(sql.withTransaction(Effect.gen(function*() {
-        if (patch.isActive === false || patch.roleId !== undefined) yield* lockSuperAdminChanges
-        const [before] = yield* sql<{ id: string; isActive: boolean; roleName: string; permissions: unknown }>`
-          SELECT u.id, u.is_active, r.name AS role_name, r.permissions
-          FROM control_center_users u JOIN roles r ON r.id = u.role_id
-          WHERE u.id = ${userId}
-          FOR UPDATE OF u
-        `
-        if (before === undefined) return yield* new CcUserNotFound({ message: "No such control-center user", userId })
+      yield* transactions.run(Effect.gen(function*() {
+        // Serialises the changes that can take super-admin power away: without it, two running at
+        // once (two super-admins deactivating each other) would each count the other as the one
+        // that remains.
+        if (patch.isActive === false || patch.roleId !== undefined) yield* repo.lockSuperAdminChanges
+        const found = yield* repo.userForUpdate(userId)
+        if (Option.isNone(found)) return yield* notFound(userId)
+        const before = found.value
         // The row's id, as Postgres spells it, against the actor's canonical id: never two spellings of one id.
         if (patch.isActive === false && before.id === actor.id) {
           return yield* new CannotDeactivateSelf({ message: "A control-center user cannot deactivate itself" })
         }
-        const currentPermissions = yield* decodePermissions(before.permissions).pipe(Effect.orDie)
-        yield* requireCanManage(actor.permissions, currentPermissions, `user ${before.id} (role "${before.roleName}")`)
+        yield* requireCanManage(actor.permissions, before.permissions, `user ${before.id} (role "${before.roleName}")`)
         const newPermissions = patch.roleId === undefined ? undefined : yield* roleGrantable(patch.roleId, actor.permissions)
-        const losesSuperAdmin = before.isActive && grantsEverything(currentPermissions) &&
+        const losesSuperAdmin = before.isActive && grantsEverything(before.permissions) &&
           (patch.isActive === false || (newPermissions !== undefined && !grantsEverything(newPermissions)))
-        if (losesSuperAdmin && (yield* otherActiveSuperAdmins(before.id)) === 0) {
+        if (losesSuperAdmin && (yield* repo.countActiveHolders({ permissions: allPermissions, except: before.id })) === 0) {
           return yield* new LastSuperAdmin({
             message: "This is the last active super-admin (a role granting every permission): " +
               "it can be neither demoted nor deactivated until another user holds every permission",
@@ -163,17 +125,17 @@ export class CcUsers extends Effect.Service<CcUsers>()("mitra/CcUsers", {
           })
         }
         if (Object.keys(changes).length === 0) return
-        yield* sql`UPDATE control_center_users SET ${sql.update(changes)} WHERE id = ${userId}`
+        yield* repo.updateUser({ userId, changes })
         if (before.isActive && patch.isActive === false) {
           yield* sessions.revokeAllOf("cc_user", before.id, "cc_user_deactivated")
         } else if (passwordHash !== undefined) {
           yield* sessions.revokeAllOf("cc_user", before.id, "password_changed")
         }
-      })))
+      }))
       return yield* get(userId)
     })
 
     return { list, get, create, update }
   }),
-  dependencies: [RefreshSessions.Default]
+  dependencies: [CcUsersRepo.Default, RefreshSessions.Default, Transactions.Default]
 }) {}

@@ -1,11 +1,11 @@
 /** `/internal/cc-users`: the people who operate the control center. */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUser } from "../auth/CcUser.js"
 import { DisplayName, Email, NewPassword } from "../auth/Credentials.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { Uuid } from "../domain/Uuid.js"
 import { CannotDeactivateSelf, CcUserNotFound, DuplicateEmail, LastSuperAdmin, RoleNotFound } from "./ControlCenterErrors.js"
-import { CcUser } from "./CcUsers.js"
 
 export const NewCcUserPayload = Schema.Struct({
   email: Email,

@@ -1,7 +1,9 @@
+/** `/internal/cc-users` handlers: the permission check, then one `CcUsers` call with the actor. */
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
-import { requirePermission } from "../auth/Authentication.js"
+import { Effect, Layer } from "effect"
+import { CcUserAuthenticationLive } from "../auth/AuthenticationLive.js"
 import { CurrentCcUser } from "../auth/Principals.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { Api } from "../Api.js"
 import { CcUsers } from "./CcUsers.js"
 
@@ -26,4 +28,4 @@ export const CcUsersHttpLive = HttpApiBuilder.group(Api, "ccUsers", (handlers) =
           const actor = yield* CurrentCcUser
           return { user: yield* users.update(path.id, payload, actor) }
         }))
-  }))
+  })).pipe(Layer.provide([CcUsers.Default, CcUserAuthenticationLive]))

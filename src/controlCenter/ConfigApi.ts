@@ -1,7 +1,7 @@
 /** `/internal/config`: the runtime settings (`app_config`), read whole and written per key. */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { SettingsSchema } from "../settings/SettingKeys.js"
 import { InvalidSettingValue, SettingNotFound } from "./ControlCenterErrors.js"
 

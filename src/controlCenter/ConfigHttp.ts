@@ -1,7 +1,9 @@
+/** `/internal/config` handlers: the permission check, then `ConfigEditor` (writes record the actor). */
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
-import { requirePermission } from "../auth/Authentication.js"
+import { Effect, Layer } from "effect"
+import { CcUserAuthenticationLive } from "../auth/AuthenticationLive.js"
 import { CurrentCcUser } from "../auth/Principals.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { Api } from "../Api.js"
 import { ConfigEditor } from "./ConfigEditor.js"
 
@@ -16,4 +18,4 @@ export const ConfigHttpLive = HttpApiBuilder.group(Api, "config", (handlers) =>
           const user = yield* CurrentCcUser
           return yield* editor.put(path.key, payload.value, user.id)
         }))
-  }))
+  })).pipe(Layer.provide([ConfigEditor.Default, CcUserAuthenticationLive]))

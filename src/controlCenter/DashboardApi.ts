@@ -1,6 +1,6 @@
 /** `GET /internal/dashboard`: the control center's counts (API.md). */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
 import { DashboardCounts } from "./DashboardCounts.js"
 

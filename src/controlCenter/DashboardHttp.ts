@@ -1,7 +1,8 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
-import { CcUserAuthenticationLive, requirePermission } from "../auth/Authentication.js"
+import { CcUserAuthenticationLive } from "../auth/AuthenticationLive.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { Dashboard } from "./Dashboard.js"
 
 export const DashboardHttpLive = HttpApiBuilder.group(Api, "dashboard", (handlers) =>

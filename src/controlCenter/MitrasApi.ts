@@ -1,7 +1,7 @@
 /** `/internal/mitras`: the control center's mitra management (API.md, Control center). */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { DisplayName, NewPassword, Phone } from "../auth/Credentials.js"
 import { Uuid } from "../domain/Uuid.js"
 import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"

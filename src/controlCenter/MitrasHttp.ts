@@ -1,6 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { CcUserAuthenticationLive, requirePermission } from "../auth/Authentication.js"
+import { CcUserAuthenticationLive } from "../auth/AuthenticationLive.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { CurrentCcUser } from "../auth/Principals.js"
 import { Api } from "../Api.js"
 import { MitraAccounts } from "./MitraAccounts.js"

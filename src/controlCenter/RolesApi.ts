@@ -1,11 +1,11 @@
 /** `/internal/roles`: the roles control-center users are given. */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { CcUserAuthentication } from "../auth/Authentication.js"
+import { CcUserAuthentication } from "../auth/Middleware.js"
 import { PermissionsInput } from "../auth/PermissionCatalog.js"
+import { Role } from "../auth/Role.js"
 import { noHiddenCharacters, wellFormed } from "../auth/StorableText.js"
 import { DuplicateRoleName } from "./ControlCenterErrors.js"
-import { Role } from "./Roles.js"
 
 /** Checked before trimming too, so no hidden character is dropped silently; unique ignoring case (`Roles.create`). */
 export const RoleName = Schema.String.pipe(

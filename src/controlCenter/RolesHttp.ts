@@ -1,7 +1,9 @@
+/** `/internal/roles` handlers: the permission check, then one `Roles` call with the actor's permissions. */
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
-import { requirePermission } from "../auth/Authentication.js"
+import { Effect, Layer } from "effect"
+import { CcUserAuthenticationLive } from "../auth/AuthenticationLive.js"
 import { CurrentCcUser } from "../auth/Principals.js"
+import { requirePermission } from "../auth/RequirePermission.js"
 import { Api } from "../Api.js"
 import { Roles } from "./Roles.js"
 
@@ -20,4 +22,4 @@ export const RolesHttpLive = HttpApiBuilder.group(Api, "roles", (handlers) =>
           const actor = yield* CurrentCcUser
           return { role: yield* roles.create(payload.name, payload.permissions, actor.permissions) }
         }))
-  }))
+  })).pipe(Layer.provide([Roles.Default, CcUserAuthenticationLive]))

@@ -1,7 +1,7 @@
 /** `/api/mitra`: a mitra's own profile and status (API.md, Mitra). */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { MitraAuthentication, MitraTokenAuthentication } from "../auth/Authentication.js"
+import { MitraAuthentication, MitraTokenAuthentication } from "../auth/Middleware.js"
 import { Forbidden } from "../auth/AuthErrors.js"
 import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"

@@ -1,6 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { MitraAuthenticationLive, MitraTokenAuthenticationLive } from "../auth/Authentication.js"
+import { MitraAuthenticationLive, MitraTokenAuthenticationLive } from "../auth/AuthenticationLive.js"
 import { CurrentMitra, MitraTokenSubject } from "../auth/Principals.js"
 import { Heartbeat } from "../availability/Heartbeat.js"
 import { MitraStatus } from "../availability/MitraStatus.js"

@@ -11,13 +11,13 @@ import { Effect, Layer, Schema } from "effect"
 import { SignJWT } from "jose"
 import { randomUUID } from "node:crypto"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
+import { AuthenticationLive } from "../../src/auth/AuthenticationLive.js"
 import {
-  AuthenticationLive,
   CcUserAuthentication,
   CustomerAuthentication,
   MitraAuthentication,
   MitraTokenAuthentication
-} from "../../src/auth/Authentication.js"
+} from "../../src/auth/Middleware.js"
 import type { SubjectKind } from "../../src/auth/Principals.js"
 import { CurrentCcUser, CurrentCustomer, CurrentMitra, MitraTokenSubject } from "../../src/auth/Principals.js"
 import { JsonErrorResponsesLive } from "../../src/http/JsonErrorResponses.js"
@@ -48,7 +48,7 @@ const ProbeServer = HttpApiBuilder.serve().pipe(
   Layer.provide(JsonErrorResponsesLive),
   Layer.provide(HttpApiBuilder.api(ProbeApi).pipe(Layer.provide(ProbeLive))),
   Layer.provide(AuthenticationLive),
-  Layer.provideMerge(AccessTokens.layer),
+  Layer.provideMerge(AccessTokens.Default),
   Layer.provideMerge(NodeHttpServer.layerTest),
   Layer.provideMerge(Layer.merge(TestDatabaseLive, TestConfigLive())),
   Layer.orDie

@@ -84,7 +84,7 @@ export const TestServices = Layer.mergeAll(
   MitrasRepo.Default,
   Transactions.Default,
   MitraAccounts.Default,
-  AccessTokens.layer
+  AccessTokens.Default
 )
 
 /** Services and infrastructure together: the usual service-level test's layer. */
