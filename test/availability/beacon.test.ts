@@ -4,7 +4,7 @@
  * — not once per caller — when 100 requests miss at the same moment.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, type Duration, Effect, Layer, Ref } from "effect"
+import { type Duration, Effect, Layer, Ref } from "effect"
 import { beaconComputations } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
 import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
@@ -15,7 +15,7 @@ import { createMitra } from "../support/fixtures.js"
 import { get, post } from "../support/http.js"
 import { TestApp } from "../support/TestApp.js"
 import { randomKeyPrefix } from "../support/TestValkey.js"
-import { TestServicesLive, TestInfrastructure } from "../support/TestInfrastructure.js"
+import { serviceInstance, TestInfrastructure, TestServicesLive } from "../support/TestInfrastructure.js"
 
 const computations = counterValue(beaconComputations)
 
@@ -27,21 +27,15 @@ const instance = (keyPrefix: string) => serviceInstance({ keyPrefix })
 
 const beacon = Effect.flatMap(Beacon, (b) => b.current())
 
-/** How many times the instance asked the store for the cluster-wide right to compute. */
-class ClaimCount extends Context.Tag("test/ClaimCount")<ClaimCount, Ref.Ref<number>>() {}
-
-/** The Valkey mirror, its beacon cache counting `claimComputation` calls in `ClaimCount`. */
-const countingClaims = Layer.effect(
-  BeaconCache,
-  Effect.gen(function*() {
-    const cache = yield* BeaconCache
-    const claims = yield* ClaimCount
-    return {
+/** The Valkey mirror, its beacon cache counting `claimComputation` calls in `claims`. */
+const countingClaims = (claims: Ref.Ref<number>) =>
+  Layer.effect(
+    BeaconCache,
+    Effect.map(BeaconCache, (cache) => ({
       ...cache,
       claimComputation: (ttl: Duration.Duration) => Effect.zipRight(Ref.update(claims, (n) => n + 1), cache.claimComputation(ttl))
-    }
-  })
-).pipe(Layer.provideMerge(AvailabilityStoreLive))
+    }))
+  ).pipe(Layer.provideMerge(AvailabilityStoreLive))
 
 describe("the beacon", () => {
   it.scopedLive("GET /api/availability serves the snapshot until its TTL, then a new count", () =>
@@ -78,22 +72,20 @@ describe("the beacon", () => {
 
   it.live("100 concurrent misses on one instance compute once, and ask the cluster once", () =>
     Effect.gen(function*() {
-      yield* createMitra({ isOnline: true })
-      yield* seedMirror
-      const before = yield* computations
-      const results = yield* Effect.all(Array.from({ length: 100 }, () => beacon), { concurrency: "unbounded" })
-      expect(new Set(results.map((r) => r.asOf)).size).toBe(1)
-      expect(results[0]!.available).toBe(1)
-      expect(yield* computations).toBe(before + 1)
-      // The cluster-wide claim alone would also keep the count at one (the others wait for the
-      // winner's snapshot): the instance's single flight is what makes 100 misses one claim.
-      expect(yield* Ref.get(yield* ClaimCount)).toBe(1)
-    }).pipe(
-      Effect.provide(TestServicesLive({ store: countingClaims })),
-      Effect.provideServiceEffect(ClaimCount, Ref.make(0)),
-      Effect.provide(TestInfrastructure()),
-      Effect.orDie
-    ))
+      const claims = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        yield* createMitra({ isOnline: true })
+        yield* seedMirror
+        const before = yield* computations
+        const results = yield* Effect.all(Array.from({ length: 100 }, () => beacon), { concurrency: "unbounded" })
+        expect(new Set(results.map((r) => r.asOf)).size).toBe(1)
+        expect(results[0]!.available).toBe(1)
+        expect(yield* computations).toBe(before + 1)
+        // The cluster-wide claim alone would also keep the count at one (the others wait for the
+        // winner's snapshot): the instance's single flight is what makes 100 misses one claim.
+        expect(yield* Ref.get(claims)).toBe(1)
+      }).pipe(Effect.provide(TestServicesLive({ store: countingClaims(claims) })))
+    }))
 
   it.scopedLive("100 concurrent misses across two instances compute once for the cluster", () =>
     Effect.gen(function*() {

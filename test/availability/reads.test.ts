@@ -7,19 +7,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { Availability } from "../../src/availability/Availability.js"
+import { Beacon } from "../../src/availability/Beacon.js"
+import { Dashboard } from "../../src/controlCenter/Dashboard.js"
 import { availabilityFallbacks } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
 import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { insertSession, seedMirror, setSetting, sourceOf, withRecordedSpans } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { testValkeyConnection } from "../support/TestValkey.js"
-import { TestInfrastructure } from "../support/TestInfrastructure.js"
+import { type MirrorLayer, TestInfrastructure, TestServices } from "../support/TestInfrastructure.js"
 
 const secondsAgo = (s: number) => new Date(Date.now() - s * 1000)
 
-const viaValkey = availabilityServices(AvailabilityStoreLive)
-const duringOutage = availabilityServices(FailingAvailabilityStoreLive)
-const unseeded = availabilityServices(AvailabilityStoreLive).pipe(Layer.provide(testValkeyConnection()))
+/** The services over `mirror`, on the test's Postgres and configuration. */
+const over = (mirror: MirrorLayer) => TestServices.pipe(Layer.provideMerge(mirror))
+
+const viaValkey = over(AvailabilityStoreLive)
+const duringOutage = over(FailingAvailabilityStoreLive)
+const unseeded = over(AvailabilityStoreLive).pipe(Layer.provide(testValkeyConnection()))
 
 /** A world with every case the filters distinguish. */
 const scenario = Effect.gen(function*() {
@@ -56,8 +61,8 @@ const answers = (ids: ReadonlyArray<string>) =>
       available: [...(yield* availability.findAvailableMitras())].sort(),
       count: yield* availability.countAvailableMitras(),
       online: yield* availability.countOnlineMitras(),
-      beacon: (yield* availability.countAvailableMitrasFromCache()).available,
-      dashboard: yield* availability.dashboardCounts()
+      beacon: (yield* (yield* Beacon).current()).available,
+      dashboard: yield* Effect.map((yield* Dashboard).counts(), ({ valkey: _, ...counts }) => ({ ...counts }))
     }
   })
 

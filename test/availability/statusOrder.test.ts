@@ -9,22 +9,21 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer } from "effect"
-import { AccountMirrorLive } from "../../src/availability/AccountMirror.js"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { mirrorState } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
-import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
-import { TestInfrastructure } from "../support/TestInfrastructure.js"
+import { randomKeyPrefix } from "../support/TestValkey.js"
+import { serviceInstance, TestInfrastructure } from "../support/TestInfrastructure.js"
 
 /** Pairs in flight at once: enough to keep both pools busy, not so many that they queue past the acquire timeout. */
 const pairsAtOnce = 20
 
 const jitter = Effect.suspend(() => Effect.sleep(Duration.millis(Math.random() * 8)))
 
-/** The Valkey store with every status write held back a random few milliseconds. */
+/** The Valkey mirror with every status write held back a random few milliseconds. */
 const jitteryStore = Layer.effect(
   AvailabilityStore,
   Effect.map(AvailabilityStore, (store) => ({
@@ -34,20 +33,13 @@ const jitteryStore = Layer.effect(
     setDeactivated: (...args: Parameters<typeof store.setDeactivated>) =>
       Effect.zipRight(jitter, store.setDeactivated(...args))
   }))
-).pipe(Layer.provide(AvailabilityStoreLive))
+).pipe(Layer.provideMerge(AvailabilityStoreLive))
 
-/** One instance: its own Valkey connection (on the shared prefix), store, services and accounts. */
-const instance = (keyPrefix: string) =>
-  Layer.build(
-    MitraAccounts.Default.pipe(
-      Layer.provide(AccountMirrorLive),
-      Layer.provideMerge(availabilityServices(jitteryStore)),
-      Layer.provide(testValkeyConnection({ keyPrefix }))
-    )
-  )
+/** One instance: its own Valkey connection (on the shared prefix), jittery store and services. */
+const instance = (keyPrefix: string) => serviceInstance({ keyPrefix, store: jitteryStore })
 
 /** Postgres's and the mirror's view of each mitra. */
-const views = (mitraIds: ReadonlyArray<string>, store: Context.Tag.Service<AvailabilityStore>) =>
+const views = (mitraIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const rows = yield* sql<{ id: string; isActive: boolean; isOnline: boolean }>`
@@ -78,7 +70,7 @@ describe("status writes racing on two instances", () => {
         concurrency: pairsAtOnce
       }).pipe(Effect.orDie)
 
-      const { heartbeats, mirror, postgres } = yield* views(ids, Context.get(a, AvailabilityStore))
+      const { heartbeats, mirror, postgres } = yield* views(ids).pipe(Effect.provide(a))
       expect(mirror).toEqual(postgres)
       for (const id of ids) expect(heartbeats[id] !== undefined).toBe(postgres[id]!.online)
     }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))
@@ -98,7 +90,7 @@ describe("status writes racing on two instances", () => {
           accountsOnB.setActive(id, false, "test:b")
         ], { concurrency: 2 }), { concurrency: pairsAtOnce }).pipe(Effect.orDie)
 
-      const { mirror, postgres } = yield* views(ids, Context.get(a, AvailabilityStore))
+      const { mirror, postgres } = yield* views(ids).pipe(Effect.provide(a))
       for (const id of ids) expect(postgres[id]).toEqual({ online: false, deactivated: true })
       expect(mirror).toEqual(postgres)
     }).pipe(Effect.provide(TestInfrastructure()), Effect.orDie))

@@ -25,6 +25,7 @@ import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import type { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import type { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import type { AppConfig } from "../../src/config/AppConfig.js"
+import { Dashboard } from "../../src/controlCenter/Dashboard.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Transactions } from "../../src/db/Repository.js"
 import { MitrasRepo } from "../../src/mitras/MitrasRepo.js"
@@ -84,6 +85,7 @@ export const TestServices = Layer.mergeAll(
   MitrasRepo.Default,
   Transactions.Default,
   MitraAccounts.Default,
+  Dashboard.Default,
   AccessTokens.Default
 )
 
