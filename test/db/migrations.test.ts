@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { PgMigrator } from "@effect/sql-pg"
+import { Cause, Effect, Exit, Option } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
 import { readdirSync } from "node:fs"
@@ -38,6 +41,47 @@ const tables = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<{ tableName: string }>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name
   `.pipe(Effect.map((rows) => rows.map((row) => row.tableName))))
+
+/** Every migration id recorded as applied, in order (a repeat would show twice). */
+const recordedMigrations = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ migrationId: number }>`SELECT migration_id FROM effect_sql_migrations ORDER BY migration_id`.pipe(
+    Effect.map((rows) => rows.map((row) => row.migrationId))
+  ))
+
+/** The service's migrations without the newest: what the previous release applied. */
+const previousRelease = Effect.map(sqlFileLoader(migrationsDirectory), (all) => all.filter(([id]) => id < migrationIds.at(-1)!))
+
+const nothingToDo = "found nothing to do"
+const lostTableRace = "failed creating the migrations table another run created"
+
+/**
+ * Whether `cause` is PgMigrator's table creation colliding with another run's: Postgres says the
+ * relation exists (42P07), or its row type does (23505 on pg_type), for `effect_sql_migrations`.
+ */
+const isTableCreationRace = (cause: Cause.Cause<unknown>) =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => false,
+    onSome: (error) => {
+      if (!(error instanceof SqlError)) return false
+      const pgError = error.cause as { code?: string; message?: string; detail?: string } | undefined
+      return (pgError?.code === "42P07" || pgError?.code === "23505") &&
+        `${pgError.message} ${pgError.detail}`.includes("effect_sql_migrations")
+    }
+  })
+
+/** One instance starting: its own pool, the service's migration run, and how the run ended. */
+const startingInstance = (url: string) =>
+  runMigrations.pipe(
+    Effect.provide(pgClientLayer(url, 2)),
+    Effect.exit,
+    Effect.map((exit) =>
+      Exit.isSuccess(exit)
+        ? exit.value.length === 0 ? nothingToDo : `applied ${exit.value.map(([id]) => id).join(",")}`
+        : isTableCreationRace(exit.cause)
+        ? lostTableRace
+        : `failed: ${Cause.pretty(exit.cause)}`
+    )
+  )
 
 describe("migrations", () => {
   it.scoped("apply to an empty database, create every table and seed the config defaults", () =>
@@ -85,19 +129,36 @@ describe("migrations", () => {
       }).pipe(Effect.provide(pgClientLayer(databaseUrl(name), 2)))
     }))
 
-  it.scoped("concurrent runs (several instances starting together) apply each migration once", () =>
+  it.scoped("concurrent runs on a migrated database (a release adding a migration): every run succeeds, exactly one applies it", () =>
     Effect.gen(function*() {
-      const name = yield* emptyDatabase
-      const once = runMigrations.pipe(
-        Effect.either,
-        Effect.provide(pgClientLayer(databaseUrl(name), 2))
-      )
-      yield* Effect.all([once, once, once], { concurrency: "unbounded" })
-      const count = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        sql<{ n: number }>`SELECT count(*)::int AS n FROM effect_sql_migrations`).pipe(
-          Effect.provide(pgClientLayer(databaseUrl(name), 1))
-        )
-      expect(count[0]?.n).toBe(migrationIds.length)
+      const url = databaseUrl(yield* emptyDatabase)
+      // The database as the previous release left it: every migration but the newest applied.
+      yield* PgMigrator.run({ loader: previousRelease }).pipe(Effect.provide(NodeContext.layer), Effect.provide(pgClientLayer(url, 1)))
+      expect(yield* recordedMigrations.pipe(Effect.provide(pgClientLayer(url, 1)))).toEqual(migrationIds.slice(0, -1))
+
+      // The migrator locks its table inside its transaction: the first run applies the newest
+      // migration, the others wait, then find nothing to do. (Applying it twice would fail:
+      // its ALTER TABLE … ADD COLUMN cannot run twice.)
+      const outcomes = yield* Effect.all([startingInstance(url), startingInstance(url), startingInstance(url)], { concurrency: "unbounded" })
+      expect([...outcomes].sort()).toEqual([`applied ${migrationIds.at(-1)}`, nothingToDo, nothingToDo])
+      expect(yield* recordedMigrations.pipe(Effect.provide(pgClientLayer(url, 1)))).toEqual(migrationIds)
+    }))
+
+  it.scoped("concurrent runs on an empty database (a new install): one applies every migration once; the others find nothing to do or lose the race to create the migrations table", () =>
+    Effect.gen(function*() {
+      const url = databaseUrl(yield* emptyDatabase)
+      const outcomes = yield* Effect.all([startingInstance(url), startingInstance(url), startingInstance(url)], { concurrency: "unbounded" })
+      // PgMigrator creates its own table before it takes its lock (`SELECT …::regclass`, then
+      // CREATE TABLE), so on an empty database instances starting together can collide there and
+      // fail before applying anything: the library's behaviour, and a start-up failure for the
+      // losing instance. Which runs lose depends on timing; that exactly one applies everything,
+      // and that the rest end in one of these two ways, does not.
+      const appliedAll = `applied ${migrationIds.join(",")}`
+      expect(outcomes.filter((outcome) => outcome === appliedAll)).toHaveLength(1)
+      const loser = expect.stringMatching(new RegExp(`^(${nothingToDo}|${lostTableRace})$`))
+      expect(outcomes.filter((outcome) => outcome !== appliedAll)).toEqual([loser, loser])
+      expect(yield* recordedMigrations.pipe(Effect.provide(pgClientLayer(url, 1)))).toEqual(migrationIds)
+      expect(yield* tables.pipe(Effect.provide(pgClientLayer(url, 1)))).toContain("mitra_online_status")
     }))
 
   it.scoped("0004 makes role names unique ignoring case, renaming existing collisions (super_admin keeps its name, users keep their roles)", () =>

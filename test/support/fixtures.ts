@@ -171,19 +171,7 @@ export const loginAsMitra = (options: Omit<CreateMitraOptions, "password" | "pas
     return { mitra, ...tokens }
   })
 
-/**
- * Empties every table a test writes and restores the config defaults. For tests that need an
- * empty world; most tests use fresh ids instead and need no reset.
- */
-export const resetDb = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql`
-    TRUNCATE mitra_status_events, mitra_online_status, chat_sessions, auth_sessions,
-             control_center_users, roles, customers, mitras RESTART IDENTITY CASCADE
-  `
-  yield* resetAppConfig
-}).pipe(Effect.orDie)
-
+/** Restores the config defaults (tests that change the config put it back). */
 export const resetAppConfig = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql`
