@@ -28,19 +28,19 @@ import { cpus, loadavg } from "node:os"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { Availability } from "../src/availability/Availability.js"
-import { AvailabilityServicesLive } from "../src/availability/AvailabilityLive.js"
+import { Beacon } from "../src/availability/Beacon.js"
+import { MitraStatus } from "../src/availability/MitraStatus.js"
 import { AvailabilitySettings } from "../src/settings/AvailabilitySettings.js"
 import { type AvailabilityQuery, AvailabilityStore } from "../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive, FailingAvailabilityStoreLive } from "../src/availability/AvailabilityStoreLive.js"
 import { Heartbeat } from "../src/availability/Heartbeat.js"
 import { mirrorKeys } from "../src/availability/store/MirrorKeys.js"
 import { MirrorSeeder } from "../src/availability/mirror/MirrorSeeder.js"
-import { PostgresAvailability } from "../src/availability/PostgresAvailability.js"
+import { MitrasRepo } from "../src/mitras/MitrasRepo.js"
 import { makeAccessTokens } from "../src/auth/AccessTokens.js"
 import { AppConfig, appConfig } from "../src/config/AppConfig.js"
 import { pgClientOptions } from "../src/db/PgPool.js"
 import { runMigrations } from "../src/db/Migrations.js"
-import { SessionRerouting } from "../src/sessions/SessionRerouting.js"
 import { makeValkeyClient } from "../src/valkey/ValkeyClient.js"
 import { ValkeyConnection } from "../src/valkey/ValkeyConnection.js"
 import { freePort, startValkeyServer } from "../test/support/valkeyServer.js"
@@ -184,9 +184,16 @@ const valkeyLayer = (url: string) =>
   )
 
 const servicesOn = (valkeyUrl: string, store: "valkey" | "failing") =>
-  AvailabilityServicesLive.pipe(
+  Layer.mergeAll(
+    Availability.Default,
+    Beacon.Default,
+    Heartbeat.Default,
+    MitraStatus.Default,
+    MirrorSeeder.Default,
+    MitrasRepo.Default,
+    AvailabilitySettings.Default
+  ).pipe(
     Layer.provideMerge(store === "valkey" ? AvailabilityStoreLive : FailingAvailabilityStoreLive),
-    Layer.provideMerge(SessionRerouting.Default),
     Layer.provideMerge(Layer.mergeAll(
       PgClient.layer({ ...pgClientOptions, url: Redacted.make(databaseUrl), maxConnections: 10 }),
       valkeyLayer(valkeyUrl),
@@ -340,14 +347,14 @@ const main = async () => {
         defaultMaxVersion: settings.maxSessionsVersion
       }
       const fromValkey = await mirrorRuntime.runPromise(Effect.flatMap(AvailabilityStore, (s) => s.findAvailable(query)))
-      const fromPostgres = await mirrorRuntime.runPromise(Effect.flatMap(PostgresAvailability, (p) => p.findAvailable(query)))
+      const fromPostgres = await mirrorRuntime.runPromise(Effect.flatMap(MitrasRepo, (p) => Effect.map(p.findAvailable(query), (rows) => rows.map((row) => row.id))))
       const same = fromValkey.length === fromPostgres.length && new Set(fromValkey).size === new Set([...fromValkey, ...fromPostgres]).size
       if (!same) throw new Error(`Valkey and Postgres disagree: ${fromValkey.length} vs ${fromPostgres.length}`)
       process.stdout.write(`available: ${fromValkey.length} (Valkey and Postgres agree)\n`)
 
       const iterations = size >= 10_000 ? 200 : 500
       const findValkey = await time(iterations, () => mirrorRuntime.runPromise(Effect.flatMap(AvailabilityStore, (s) => s.findAvailable(query))))
-      const findPostgres = await time(iterations, () => mirrorRuntime.runPromise(Effect.flatMap(PostgresAvailability, (p) => p.findAvailable(query))))
+      const findPostgres = await time(iterations, () => mirrorRuntime.runPromise(Effect.flatMap(MitrasRepo, (p) => Effect.map(p.findAvailable(query), (rows) => rows.map((row) => row.id)))))
       const cutoffIso = query.freshSince.toISOString()
       const findNaive = await time(Math.min(iterations, 100), async () => {
         const candidates = await raw.sdiff(keys.online, keys.deactivated)
@@ -381,9 +388,9 @@ const main = async () => {
             AND COALESCE(c.live, 0) < COALESCE(m.max_concurrent_sessions, $2)
         `, [query.freshSince, query.defaultMaxSessions])).rows.map((r) => r.id))
       const countValkey = await time(iterations * 2, () => mirrorRuntime.runPromise(Effect.flatMap(AvailabilityStore, (s) => s.countAvailable(query))))
-      const countPostgres = await time(iterations, () => mirrorRuntime.runPromise(Effect.flatMap(PostgresAvailability, (p) => p.countAvailable(query))))
-      await mirrorRuntime.runPromise(Effect.flatMap(Availability, (a) => a.countAvailableMitrasFromCache()))
-      const beaconCached = await time(iterations * 2, () => mirrorRuntime.runPromise(Effect.flatMap(Availability, (a) => a.countAvailableMitrasFromCache())))
+      const countPostgres = await time(iterations, () => mirrorRuntime.runPromise(Effect.flatMap(MitrasRepo, (p) => p.countAvailable(query))))
+      await mirrorRuntime.runPromise(Effect.flatMap(Beacon, (b) => b.current()))
+      const beaconCached = await time(iterations * 2, () => mirrorRuntime.runPromise(Effect.flatMap(Beacon, (b) => b.current())))
       const liveIds = ids.filter((_, k) => (k + 1) % 10 !== 0)
       const heartbeatValkey = await time(3_000, (i) => mirrorRuntime.runPromise(Effect.flatMap(Heartbeat, (h) => h.record(liveIds[i % liveIds.length]!))))
       const heartbeatPostgres = await time(1_000, (i) => outageRuntime.runPromise(Effect.flatMap(Heartbeat, (h) => h.record(liveIds[i % liveIds.length]!))))

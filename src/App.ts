@@ -65,7 +65,7 @@ const RestoreTimersThenSeedLive = Layer.effectDiscard(
  */
 export const StartupLive = Layer.mergeAll(
   BootstrapAdminLive,
-  MirrorCatchUpLive.pipe(Layer.provide(RestoreTimersThenSeedLive))
+  MirrorCatchUpLive.pipe(Layer.provide(RestoreTimersThenSeedLive), Layer.provide(MirrorSeeder.Default))
 ).pipe(Layer.provide(MigrationsLive))
 
 /**

@@ -170,7 +170,12 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
         return { ...changed, wentOffline: Option.isSome(offline) }
       }))
       // Called also when nothing changed: the mirror step is idempotent and re-asserts the state.
-      yield* status.mirrorActiveFlag(mitraId, change.isActive, change.statusVersion)
+      // Committed already: whatever happens after this point is logged, never the request's failure.
+      yield* status.mirrorActiveFlag(mitraId, change.isActive, change.statusVersion).pipe(
+        Effect.catchAllDefect((defect) =>
+          Effect.logError("Mirroring a mitra's activation failed after commit; the reconciliation sweep will heal it", defect)
+        )
+      )
       if (!change.isActive) {
         yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated").pipe(
           Effect.catchAllCause((cause) =>

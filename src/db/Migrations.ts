@@ -1,12 +1,18 @@
 /**
  * Schema migrations: plain SQL files `migrations/NNNN_name.sql`, applied in order by `PgMigrator`
- * (which records them in `effect_sql_migrations` and takes a lock, so concurrent instances
- * starting together apply each migration once).
+ * (which records them in `effect_sql_migrations`).
+ *
+ * Instances starting together must apply each migration once and all start. PgMigrator locks its
+ * table, but only after creating it, so on an empty database two runs could both try to create it
+ * and the loser would fail start-up. So a run first takes a transaction-level advisory lock: one
+ * instance migrates (inside that transaction, its own becoming a savepoint) while the others retry
+ * the lock every 200 ms, then find nothing to do. Each try is one short statement, so a long
+ * migration never holds another instance's statement past its timeout.
  */
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { PgMigrator } from "@effect/sql-pg"
-import { Effect, Layer } from "effect"
+import { Data, Effect, Layer, Schedule } from "effect"
 import { readdir, readFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 
@@ -36,7 +42,20 @@ export const sqlFileLoader = (directory: string): PgMigrator.Loader =>
       new PgMigrator.MigrationError({ reason: "import-error", message: `Cannot read migrations in ${directory}`, cause })
   })
 
-export const runMigrations = PgMigrator.run({ loader: sqlFileLoader(migrationsDirectory) }).pipe(
+class MigrationsBusy extends Data.TaggedError("MigrationsBusy") {}
+
+/** `PgMigrator.run` while holding the migration lock, retried until the lock is ours. */
+const underMigrationLock = <A, E, R>(migrate: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const [lock] = yield* sql<{ taken: boolean }>`
+        SELECT pg_try_advisory_xact_lock(hashtext('mitra-availability:migrations')) AS taken
+      `
+      if (lock?.taken !== true) return yield* new MigrationsBusy()
+      return yield* migrate
+    })).pipe(Effect.retry({ while: (error) => error instanceof MigrationsBusy, schedule: Schedule.spaced("200 millis") })))
+
+export const runMigrations = underMigrationLock(PgMigrator.run({ loader: sqlFileLoader(migrationsDirectory) })).pipe(
   Effect.tap((applied) =>
     applied.length === 0
       ? Effect.logInfo("Migrations: schema is up to date")

@@ -3,7 +3,8 @@
  * (first connect, reconnect, restart — a restarted server is empty), and a check every second
  * while Valkey answers for a seed that is owed (a seed failed, a mirror write was lost after its
  * commit, or the mirror says it was never seeded). Nothing to do in in-memory mode: that state
- * lives and dies with the process and is seeded at start-up.
+ * lives and dies with the process and is seeded at start-up. Takes the seeder from the context:
+ * the app gives it the one start-up seeded with (`src/App.ts`).
  */
 import { Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { MirrorSeeder } from "../availability/mirror/MirrorSeeder.js"
@@ -27,4 +28,4 @@ export const MirrorCatchUpLive = Layer.scopedDiscard(
     })
     yield* catchUp.pipe(Effect.repeat(Schedule.spaced(owedCheckInterval)), Effect.forkScoped)
   })
-).pipe(Layer.provide(MirrorSeeder.Default))
+)

@@ -17,7 +17,7 @@ export const AutoOfflineSweepLive = Layer.scopedDiscard(
     const sweep = yield* AutoOfflineSweep
     yield* sweepLoop("auto_offline", sweeps.autoOffline, sweep.tick())
   })
-).pipe(Layer.provide(AutoOfflineSweep.Default))
+)
 
 export const HeartbeatMirrorSweepLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -25,7 +25,7 @@ export const HeartbeatMirrorSweepLive = Layer.scopedDiscard(
     const sweep = yield* HeartbeatMirrorSweep
     yield* sweepLoop("heartbeat_mirror", sweeps.heartbeatMirror, sweep.tick())
   })
-).pipe(Layer.provide(HeartbeatMirrorSweep.Default))
+)
 
 export const ReseedSweepLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -33,7 +33,7 @@ export const ReseedSweepLive = Layer.scopedDiscard(
     const sweep = yield* ReseedSweep
     yield* sweepLoop("reseed", sweeps.reseed, sweep.tick())
   })
-).pipe(Layer.provide(ReseedSweep.Default))
+)
 
 export const AuthSessionPruneSweepLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -41,7 +41,13 @@ export const AuthSessionPruneSweepLive = Layer.scopedDiscard(
     const sweep = yield* AuthSessionPruneSweep
     yield* sweepLoop("auth_session_prune", sweeps.authSessionPrune, sweep.tick())
   })
-).pipe(Layer.provide(AuthSessionPruneSweep.Default))
+)
 
-/** The periodic loops (the mirror's catch-up on reconnect is `MirrorCatchUp.ts`, built with start-up). */
-export const SweepsLive = Layer.mergeAll(AutoOfflineSweepLive, HeartbeatMirrorSweepLive, ReseedSweepLive, AuthSessionPruneSweepLive)
+/**
+ * The periodic loops with their services (the mirror's catch-up on reconnect is
+ * `MirrorCatchUp.ts`, built with start-up). Each loop layer above takes its sweep service from
+ * the context, so a test can run one loop over services of its choosing.
+ */
+export const SweepsLive = Layer.mergeAll(AutoOfflineSweepLive, HeartbeatMirrorSweepLive, ReseedSweepLive, AuthSessionPruneSweepLive).pipe(
+  Layer.provide(Layer.mergeAll(AutoOfflineSweep.Default, HeartbeatMirrorSweep.Default, ReseedSweep.Default, AuthSessionPruneSweep.Default))
+)

@@ -10,7 +10,6 @@ import { Effect } from "effect"
 import { Availability } from "../../src/availability/Availability.js"
 import { valkeyWriteFailures } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { FailingAvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { loginAsCcUser, loginAsMitra } from "../support/fixtures.js"
 import { patch, post } from "../support/http.js"
@@ -38,7 +37,6 @@ const postgresState = (mitraId: string) =>
 describe("deactivation flow", () => {
   it.scopedLive("revokes sessions, goes offline, enters mitras:deactivated; the old token's heartbeat is 403; reactivation", () =>
     Effect.gen(function*() {
-      const store = yield* AvailabilityStore
       const availability = yield* Availability
       const cc = yield* loginAsCcUser()
       const { mitra, accessToken, refreshToken } = yield* loginAsMitra()
@@ -90,7 +88,6 @@ describe("deactivation flow", () => {
 
   it.scopedLive("an id spelled in uppercase in the path deactivates the same mitra in the mirror: out of mitras:online, heartbeat 403", () =>
     Effect.gen(function*() {
-      const store = yield* AvailabilityStore
       const cc = yield* loginAsCcUser()
       const { mitra, accessToken } = yield* loginAsMitra()
       expect((yield* post("/api/mitra/status/online", { token: accessToken })).status).toBe(200)

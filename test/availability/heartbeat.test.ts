@@ -54,7 +54,6 @@ describe("POST /api/mitra/status/heartbeat", () => {
     Effect.gen(function*() {
       const { proxy, app } = yield* appBehindProxy()
       yield* Effect.gen(function*() {
-        const store = yield* AvailabilityStore
         const { mitra, token } = yield* onlineMitra
         const inPostgres = (yield* lastHeartbeatAt(mitra.id))!.lastHeartbeatAt
         const mirrored = (yield* mirrorState).heartbeat[mitra.id]
@@ -128,7 +127,6 @@ describe("POST /api/mitra/status/heartbeat", () => {
 
   it.scopedLive("an offline mitra's heartbeat is a 204 no-op: it stays offline in the mirror and in Postgres", () =>
     Effect.gen(function*() {
-      const store = yield* AvailabilityStore
       const { mitra, token } = yield* onlineMitra
       expect((yield* post("/api/mitra/status/offline", { token })).status).toBe(200)
       expect((yield* heartbeat(token)).status).toBe(204)

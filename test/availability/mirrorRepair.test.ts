@@ -1,32 +1,30 @@
 /**
  * A mirror write that fails after its Postgres commit asks for a prompt reseed (`MirrorRepair`):
  * over a Valkey store whose `markOnline` / `setDeactivated` fails once, the mirror catches up
- * through the seeder's catch-up loop (`MirrorReseedLive`, every second) — no reseed sweep runs
+ * through the seeder's catch-up loop (`MirrorCatchUpLive`, every second) — no reseed sweep runs
  * here, so without the request the mirror would stay wrong.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { valkeyWriteFailures } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
 import { AvailabilityStore, type AvailabilityStoreShape } from "../../src/availability/store/AvailabilityStore.js"
 import { MirrorRepair } from "../../src/availability/MirrorRepair.js"
-import { MirrorReseedLive } from "../../src/availability/mirror/MirrorSeeder.js"
+import { MirrorCatchUpLive } from "../../src/sweeps/MirrorCatchUp.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
-import { makeValkeyAvailabilityStore } from "../../src/availability/store/ValkeyAvailabilityStore.js"
-import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
+import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import { ValkeyError } from "../../src/valkey/ValkeyError.js"
-import { availabilityInfrastructure, availabilityServices, mirrorState, seedMirror } from "../support/availability.js"
+import { mirrorState, seedMirror } from "../support/availability.js"
+import { TestServicesLive } from "../support/TestInfrastructure.js"
 import { createMitra } from "../support/fixtures.js"
 
-/** The Valkey store, with `operation`'s first call failing (a blip after the Postgres commit). */
+/** The Valkey mirror, its store's `operation` failing on the first call (a blip after the Postgres commit). */
 const failingOnce = (operation: "markOnline" | "setDeactivated") =>
   Layer.effect(
     AvailabilityStore,
     Effect.gen(function*() {
-      const connection = yield* ValkeyConnection
-      if (Option.isNone(connection.client)) return yield* Effect.dieMessage("these tests need a Valkey connection")
-      const base = makeValkeyAvailabilityStore(connection.client.value, connection.keyPrefix)
+      const base = yield* AvailabilityStore
       const failed = yield* Ref.make(false)
       const once = <A>(write: Effect.Effect<A, ValkeyError>) =>
         Effect.flatMap(Ref.getAndSet(failed, true), (done) =>
@@ -36,15 +34,13 @@ const failingOnce = (operation: "markOnline" | "setDeactivated") =>
         : { ...base, setDeactivated: (...args) => once(base.setDeactivated(...args)) }
       return store
     })
-  )
+  ).pipe(Layer.provideMerge(AvailabilityStoreLive))
 
-const TestLive = (operation: "markOnline" | "setDeactivated") =>
-  availabilityServices(failingOnce(operation)).pipe(Layer.provideMerge(availabilityInfrastructure()), Layer.orDie)
+const TestLive = (operation: "markOnline" | "setDeactivated") => TestServicesLive({ store: failingOnce(operation) })
 
 /** Waits in real time (up to 10 s) until `check` holds on the mirror's state. */
 const awaitMirror = (check: (state: { online: ReadonlyArray<string>; deactivated: ReadonlyArray<string> }) => boolean) =>
   Effect.gen(function*() {
-    const store = yield* AvailabilityStore
     const deadline = Date.now() + 10_000
     while (!check(yield* mirrorState)) {
       if (Date.now() > deadline) return yield* Effect.dieMessage("the mirror did not catch up")
@@ -56,11 +52,10 @@ describe("a failed mirror write asks for a prompt reseed", () => {
   it.scopedLive("setOnline whose markOnline fails: the mirror learns the mitra is online without the reseed sweep", () =>
     Effect.gen(function*() {
       const status = yield* MitraStatus
-      const store = yield* AvailabilityStore
       const repair = yield* MirrorRepair
       const mitra = yield* createMitra()
       yield* seedMirror
-      yield* Layer.build(MirrorReseedLive)
+      yield* Layer.build(MirrorCatchUpLive)
 
       const failuresBefore = yield* counterValue(valkeyWriteFailures, { operation: "markOnline" })
       expect(yield* status.setOnline(mitra.id, "mitra:test")).toEqual({ isOnline: true })
@@ -76,12 +71,11 @@ describe("a failed mirror write asks for a prompt reseed", () => {
   it.scopedLive("a deactivation whose setDeactivated fails: the mirror gains the flag and drops the mitra from online", () =>
     Effect.gen(function*() {
       const status = yield* MitraStatus
-      const store = yield* AvailabilityStore
       const sql = yield* SqlClient.SqlClient
       const mitra = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date() })
       yield* seedMirror
       expect((yield* mirrorState).online).toContain(mitra.id)
-      yield* Layer.build(MirrorReseedLive)
+      yield* Layer.build(MirrorCatchUpLive)
 
       // The control center's transaction (is_active off, offline), then the follow-up's mirror step.
       yield* sql`UPDATE mitras SET is_active = false WHERE id = ${mitra.id}`.pipe(Effect.orDie)

@@ -10,15 +10,15 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Clock, Duration, Effect, FastCheck as fc, Layer } from "effect"
+import { Clock, Duration, Effect, FastCheck as fc } from "effect"
 import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js"
-import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
+import type { MirrorState } from "../../src/availability/store/MirrorInspector.js"
 import { Capacity } from "../../src/availability/Capacity.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { MirrorSeeder } from "../../src/availability/mirror/MirrorSeeder.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
-import { PostgresAvailability } from "../../src/availability/PostgresAvailability.js"
-import { AccountMirrorLive } from "../../src/availability/AccountMirror.js"
+import { MitrasRepo } from "../../src/mitras/MitrasRepo.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { insertSession, mirrorState, setSessionStatus, setSetting } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
@@ -64,17 +64,13 @@ const manualClock = (startMillis: number) => {
 
 const time = manualClock(Date.UTC(2026, 4, 25, 10, 0, 0))
 
-const PropertyLive = MitraAccounts.Default.pipe(
-  Layer.provide(AccountMirrorLive),
-  Layer.provideMerge(TestServicesLive()),
-  Layer.orDie
-)
+const PropertyLive = TestServicesLive()
 
 /** Both paths, same question (same instant, same settings). */
 const compareReads = (ids: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const store = yield* AvailabilityStore
-    const postgres = yield* PostgresAvailability
+    const postgres = yield* MitrasRepo
     const settings = yield* (yield* AvailabilitySettings).fresh
     yield* (yield* Heartbeat).copyHeartbeatsToPostgres()
     const now = yield* Clock.currentTimeMillis
@@ -83,10 +79,12 @@ const compareReads = (ids: ReadonlyArray<string>) =>
       defaultMaxSessions: settings.maxSessionsPerMitra,
       defaultMaxVersion: settings.maxSessionsVersion
     }
-    expect([...(yield* store.findAvailable(query))].sort()).toEqual([...(yield* postgres.findAvailable(query))].sort())
-    expect(yield* store.countAvailable(query)).toBe(yield* postgres.countAvailable(query))
-    expect(yield* store.countOnline).toBe(yield* postgres.countOnline)
-    for (const id of ids) expect(yield* store.isReachable(id, query.freshSince)).toBe(yield* postgres.isReachable(id, query.freshSince))
+    expect([...(yield* store.findAvailable(query))].sort()).toEqual((yield* postgres.findAvailable(query)).map((row) => row.id).sort())
+    expect(yield* store.countAvailable(query)).toBe((yield* postgres.countAvailable(query)).n)
+    expect(yield* store.countOnline).toBe((yield* postgres.countOnline).n)
+    for (const id of ids) {
+      expect(yield* store.isReachable(id, query.freshSince)).toBe((yield* postgres.isReachable({ mitraId: id, freshSince: query.freshSince })).reachable)
+    }
   })
 
 /** The contract keys Postgres implies for `ids`, and the mirror's, restricted to them. */

@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto"
 import { Availability } from "../../src/availability/Availability.js"
 import { availabilityFallbacks } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
-import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
+import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
+import type { MirrorState } from "../../src/availability/store/MirrorInspector.js"
 import { insertSession, mirrorState, rawValkey, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestApp } from "../support/TestApp.js"
@@ -71,7 +72,6 @@ describe("seedFromPostgres", () => {
       expect(report.online).toBeGreaterThanOrEqual(3)
 
       const ids = [fresh, stale, busy, offline, inactive].map((m) => m.id)
-      const store = yield* AvailabilityStore
       expect(restrict(yield* mirrorState, ids)).toEqual(yield* expectedMirror(ids))
       expect((yield* mirrorState).capacity[busy.id]).toBe(2)
       const availability = yield* Availability

@@ -7,7 +7,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
-import { AvailabilityStore, BeaconSnapshot, type SeedMitra } from "../../src/availability/store/AvailabilityStore.js"
+import { BeaconCache } from "../../src/availability/beaconCache/BeaconCache.js"
+import { BeaconSnapshot } from "../../src/availability/beaconCache/BeaconSnapshot.js"
+import { AvailabilityStore, type SeedMitra } from "../../src/availability/store/AvailabilityStore.js"
 import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
 import type { ValkeyError } from "../../src/valkey/ValkeyError.js"
 import { mirrorState, rawValkey } from "../support/availability.js"
@@ -46,7 +48,7 @@ describe("the Valkey store", () => {
         yield* store.markOnline(online, now, { liveSessions: 0, maxConcurrentSessions: 2 }, 0)
         yield* store.setCapacity(deactivated, free)
         yield* store.setDeactivated(deactivated, true, 0)
-        yield* store.writeSnapshot(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
+        yield* (yield* BeaconCache).write(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
 
         for (const [key, type] of Object.entries(contract)) expect(yield* Effect.promise(() => redis.type(key))).toBe(type)
         expect(yield* Effect.promise(() => redis.smembers("mitras:online"))).toEqual([online])
@@ -71,7 +73,7 @@ describe("the Valkey store", () => {
         const store = yield* AvailabilityStore
         yield* store.replaceAll(Effect.succeed({ mitras: [], defaults }))
         yield* store.markOnline(id, now, free, 0)
-        yield* store.writeSnapshot(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
+        yield* (yield* BeaconCache).write(new BeaconSnapshot({ available: 1, asOf: now.toISOString() }), Duration.seconds(10))
         const keys = yield* Effect.promise(() => redis.keys(`${prefix}*`))
         expect(keys).toEqual(expect.arrayContaining([
           `${prefix}mitras:online`,
@@ -141,7 +143,8 @@ describe("the Valkey store", () => {
     Effect.gen(function*() {
       // Two instances on one prefix: one seeds, the other takes heartbeats on its own connection.
       const keyPrefix = randomKeyPrefix()
-      const store = Context.get(yield* Layer.build(storeOn({ keyPrefix })), AvailabilityStore)
+      const mirror = yield* Layer.build(storeOn({ keyPrefix }))
+      const store = Context.get(mirror, AvailabilityStore)
       const other = Context.get(yield* Layer.build(storeOn({ keyPrefix })), AvailabilityStore)
       const mitras: Array<SeedMitra> = Array.from({ length: 3000 }, () => ({
         id: randomUUID(),
@@ -173,7 +176,7 @@ describe("the Valkey store", () => {
         yield* Ref.set(stop, true)
         // Every heartbeat the pinger sent has been answered once it is done.
         yield* Fiber.join(pinger)
-        const { heartbeat } = yield* mirrorState
+        const { heartbeat } = yield* mirrorState.pipe(Effect.provide(mirror))
         const scores = new Map((yield* store.onlineHeartbeats).map((h) => [h.mitraId, h.at.getTime()]))
         for (const id of pinged) expect(scores.get(id)).toBe(new Date(heartbeat[id]!).getTime())
         const freshest = Math.min(...pinged.map((id) => scores.get(id)!))

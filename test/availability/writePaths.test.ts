@@ -9,7 +9,6 @@ import { Effect } from "effect"
 import { Availability } from "../../src/availability/Availability.js"
 import { valkeyWriteFailures } from "../../src/availability/AvailabilityMetrics.js"
 import { counterValue } from "../support/metrics.js"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Capacity } from "../../src/availability/Capacity.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { insertSession, mirrorState, seedMirror, setSessionStatus } from "../support/availability.js"
@@ -32,7 +31,6 @@ describe("setOnline / setOffline write through", () => {
   it.live("online: Postgres row, heartbeat and audit event, then the mirror; twice is one event", () =>
     Effect.gen(function*() {
       const status = yield* MitraStatus
-      const store = yield* AvailabilityStore
       const mitra = yield* createMitra({ maxConcurrentSessions: 2 })
       yield* insertSession({ mitraId: mitra.id, status: "active" })
       yield* seedMirror
@@ -53,7 +51,6 @@ describe("setOnline / setOffline write through", () => {
   it.live("offline: Postgres row and audit event, then out of the mirror with its heartbeat key", () =>
     Effect.gen(function*() {
       const status = yield* MitraStatus
-      const store = yield* AvailabilityStore
       const mitra = yield* createMitra()
       yield* seedMirror
       yield* status.setOnline(mitra.id, "mitra:test")
@@ -101,7 +98,6 @@ describe("capacity lifecycle", () => {
     Effect.gen(function*() {
       const capacity = yield* Capacity
       const availability = yield* Availability
-      const store = yield* AvailabilityStore
       const mitra = yield* createMitra({ isOnline: true })
       const other = yield* createMitra({ isOnline: true, maxConcurrentSessions: 2 })
       yield* seedMirror

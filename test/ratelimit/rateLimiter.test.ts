@@ -153,7 +153,8 @@ describe("RateLimiter on Valkey", () => {
         limits: limits({ login_account: limit(5, "1 minute") }),
         shared: Option.some(makeValkeyRateLimitStore(Option.getOrThrow(connection.client), keyPrefix)),
         local: makeInMemoryRateLimitStore(),
-        keySecret: secret
+        keySecret: secret,
+        warn: (message) => Effect.logWarning(message)
       })
       const outcomes = yield* Effect.all(
         Array.from({ length: 20 }, () => outcome(limiter.consume("login_account", "cc:x@y.z"))),
@@ -171,7 +172,8 @@ describe("RateLimiter on Valkey", () => {
         limits: limits({ login_account: limit(1, "300 millis") }),
         shared: Option.some(store),
         local: makeInMemoryRateLimitStore(),
-        keySecret: secret
+        keySecret: secret,
+        warn: (message) => Effect.logWarning(message)
       })
       yield* limiter.consume("login_account", "k")
       expect(yield* outcome(limiter.consume("login_account", "k"))).toBe(1)
@@ -207,7 +209,8 @@ describe("RateLimiter when Valkey fails", () => {
         limits: limits(),
         shared: Option.some(failingStore),
         local: makeInMemoryRateLimitStore(),
-        keySecret: secret
+        keySecret: secret,
+        warn: (message) => Effect.logWarning(message)
       })
       const before = yield* counterValue(rateLimitFallbacks)
       const admissions = []

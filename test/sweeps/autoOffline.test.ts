@@ -18,7 +18,6 @@ import { autoOfflineActor } from "../../src/sweeps/AutoOfflineSweep.js"
 import { AutoOfflineSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
-import { TestConfigLive } from "../support/TestConfig.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
 import {
@@ -32,7 +31,6 @@ import {
   seconds,
   sqlStatements,
   startClockAtRealTime,
-  sweepInstance,
   SweepTestLive,
   ticksOf
 } from "./kit.js"
@@ -211,7 +209,7 @@ describe("auto-offline sweep", () => {
               Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (now) => store.recordHeartbeat(late, new Date(now))))
             )
       }))
-    ).pipe(Layer.provide(AvailabilityStoreLive))
+    ).pipe(Layer.provideMerge(AvailabilityStoreLive))
     return Effect.gen(function*() {
       const t0 = yield* startClockAtRealTime
       yield* createMitra({ id: late, isOnline: true, lastHeartbeatAt: new Date(t0 - 90_000) })
@@ -252,11 +250,9 @@ describe("auto-offline sweep on several instances", () => {
       yield* TestClock.setTime(t0)
       const database = yield* cloneTemplateDatabase
       const keyPrefix = randomKeyPrefix()
-      const infrastructure = () =>
-        Layer.mergeAll(pgClientLayer(database.url, 3), testValkeyConnection({ keyPrefix }), TestConfigLive())
       const contexts = []
       for (let i = 0; i < instances; i++) {
-        contexts.push(yield* Layer.build(sweepInstance().pipe(Layer.provideMerge(infrastructure()), Layer.orDie)))
+        contexts.push(yield* Layer.build(SweepTestLive({ database: pgClientLayer(database.url, 3), valkey: testValkeyConnection({ keyPrefix }) })))
       }
       const first = contexts[0]!
       yield* Effect.gen(function*() {

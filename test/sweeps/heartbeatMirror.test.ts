@@ -8,12 +8,10 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
 import { HeartbeatMirrorSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { mirrorState, seedMirror } from "../support/availability.js"
 import { createMitra } from "../support/fixtures.js"
-import { TestConfigLive } from "../support/TestConfig.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
 import {
@@ -23,7 +21,6 @@ import {
   seconds,
   sqlStatements,
   startClockAtRealTime,
-  sweepInstance,
   SweepTestLive,
   ticksOf
 } from "./kit.js"
@@ -124,10 +121,7 @@ describe("heartbeat mirror sweep", () => {
       const database = yield* cloneTemplateDatabase
       const keyPrefix = randomKeyPrefix()
       const instance = () =>
-        Layer.build(sweepInstance().pipe(
-          Layer.provideMerge(Layer.mergeAll(pgClientLayer(database.url, 2), testValkeyConnection({ keyPrefix }), TestConfigLive())),
-          Layer.orDie
-        ))
+        Layer.build(SweepTestLive({ database: pgClientLayer(database.url, 2), valkey: testValkeyConnection({ keyPrefix }) }))
       const [a, b] = [yield* instance(), yield* instance()]
       yield* Effect.gen(function*() {
         yield* insertOnline(200, new Date(t0 - 30_000))

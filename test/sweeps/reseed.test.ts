@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
-import { AvailabilityStore, type MirrorState } from "../../src/availability/store/AvailabilityStore.js"
+import type { MirrorState } from "../../src/availability/store/MirrorInspector.js"
 import { ReseedSweepLive } from "../../src/sweeps/SweepsLive.js"
 import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { insertSession, mirrorState, rawValkey, seedMirror } from "../support/availability.js"
@@ -62,7 +62,6 @@ describe("reseed sweep", () => {
       yield* insertSession({ mitraId: busy.id, status: "active" })
       const ids = [missing, extra, busy, deactivated, reactivated, lostHeartbeat].map((m) => m.id)
       yield* seedMirror
-      const store = yield* AvailabilityStore
       const healthy = restrict(yield* mirrorState, ids)
 
       // Drift, as failed best-effort writes or a hand edit would leave it:

@@ -6,7 +6,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { BackgroundLive } from "../../src/App.js"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { createMitra } from "../support/fixtures.js"
 import { TestInfrastructure } from "../support/TestInfrastructure.js"
 import { mirrorState } from "../support/availability.js"

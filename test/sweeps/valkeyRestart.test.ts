@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
 import { Heartbeat } from "../../src/availability/Heartbeat.js"
-import { MirrorReseedLive } from "../../src/availability/mirror/MirrorSeeder.js"
+import { MirrorCatchUpLive } from "../../src/sweeps/MirrorCatchUp.js"
 import { type DepartureReason, SessionRerouting } from "../../src/sessions/SessionRerouting.js"
 import { AutoOfflineSweepLive, SweepsLive } from "../../src/sweeps/SweepsLive.js"
 import { mirrorState, seedMirror } from "../support/availability.js"
@@ -64,7 +64,7 @@ describe("sweeps against a Valkey that dies and comes back", () => {
         for (let i = 0; i < 12; i++) stale.push((yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date(t0 - 120_000) })).id)
         const fresh = yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date(t0 - 1_000) })
         yield* seedMirror
-        yield* Layer.build(Layer.merge(AutoOfflineSweepLive, MirrorReseedLive))
+        yield* Layer.build(Layer.merge(AutoOfflineSweepLive, MirrorCatchUpLive))
 
         const aborted = yield* ticksOf("auto_offline", "aborted")
         yield* advanceAndAwait("auto_offline", seconds(30))
@@ -101,7 +101,7 @@ describe("sweeps against a Valkey that dies and comes back", () => {
         yield* createMitra({ isOnline: true, lastHeartbeatAt: new Date(t0 - 10_000) })
         yield* seedMirror
         // Short cadences, so one clock move runs all three sweeps.
-        yield* Layer.build(Layer.merge(SweepsLive, MirrorReseedLive))
+        yield* Layer.build(Layer.merge(SweepsLive, MirrorCatchUpLive))
         yield* Effect.promise(() => server.stop())
         const skipped = yield* ticksOf("heartbeat_mirror", "skipped")
         const aborted = yield* ticksOf("reseed", "aborted")
