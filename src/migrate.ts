@@ -4,11 +4,11 @@ import { ConfigError, Effect, Layer } from "effect"
 import { AppConfig } from "./config/AppConfig.js"
 import { formatConfigError } from "./config/formatConfigError.js"
 import { DatabaseLive } from "./db/Database.js"
-import { runMigrations } from "./db/Migrations.js"
+import { migrateConfiguredDatabase } from "./db/Migrations.js"
 import { LoggingLive } from "./observability/Logging.js"
 
-runMigrations.pipe(
-  Effect.provide(DatabaseLive.pipe(Layer.provideMerge(LoggingLive), Layer.provide(AppConfig.layer))),
+migrateConfiguredDatabase.pipe(
+  Effect.provide(DatabaseLive.pipe(Layer.provideMerge(LoggingLive), Layer.provideMerge(AppConfig.layer))),
   Effect.catchIf(ConfigError.isConfigError, (error) =>
     Effect.sync(() => {
       process.stderr.write(`mitra-availability: invalid configuration\n${formatConfigError(error)}\n`)

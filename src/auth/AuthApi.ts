@@ -2,7 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { TooManyRequests } from "../ratelimit/TooManyRequests.js"
+import { TooManyRequests } from "../http/TooManyRequests.js"
 import { Forbidden, Unauthorized } from "./AuthErrors.js"
 import { DisplayName, LoginEmail, LoginPassword, Phone } from "./Credentials.js"
 

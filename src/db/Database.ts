@@ -3,6 +3,7 @@
  * it is unset. Either way the rest of the code sees one `SqlClient` with camelCase rows, on a pool
  * whose every statement and connection wait is bounded in time (`PgPool.ts`).
  */
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.js"
@@ -31,3 +32,6 @@ export const DatabaseLive = Layer.unwrapScoped(
     })
   })
 )
+
+/** One trivial statement: whether Postgres answers at all (the readiness probe asks this, bounded in time). */
+export const pingDatabase = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(Effect.asVoid)

@@ -4,15 +4,15 @@
  *
  * Instances starting together must apply each migration once and all start. PgMigrator locks its
  * table, but only after creating it, so on an empty database two runs could both try to create it
- * and the loser would fail start-up. So a run first takes a transaction-level advisory lock: one
- * instance migrates (inside that transaction, its own becoming a savepoint) while the others retry
- * the lock every 200 ms, then find nothing to do. Each try is one short statement, so a long
- * migration never holds another instance's statement past its timeout.
+ * and the loser would fail start-up. So a run first takes an advisory lock: one instance migrates
+ * while the others try the lock every 200 ms, then find nothing to do. Each try is one short
+ * statement, so a long migration never holds another instance's statement past its timeout.
  */
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { PgMigrator } from "@effect/sql-pg"
 import { Data, Effect, Layer, Schedule } from "effect"
+import { AppConfig, isEmbeddedDatabase } from "../config/AppConfig.js"
 import { readdir, readFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 
@@ -44,26 +44,51 @@ export const sqlFileLoader = (directory: string): PgMigrator.Loader =>
 
 class MigrationsBusy extends Data.TaggedError("MigrationsBusy") {}
 
-/** `PgMigrator.run` while holding the migration lock, retried until the lock is ours. */
-const underMigrationLock = <A, E, R>(migrate: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.withTransaction(Effect.gen(function*() {
-      const [lock] = yield* sql<{ taken: boolean }>`
-        SELECT pg_try_advisory_xact_lock(hashtext('mitra-availability:migrations')) AS taken
-      `
-      if (lock?.taken !== true) return yield* new MigrationsBusy()
-      return yield* migrate
-    })).pipe(Effect.retry({ while: (error) => error instanceof MigrationsBusy, schedule: Schedule.spaced("200 millis") })))
+const lockKey = "hashtext('mitra-availability:migrations')"
 
-export const runMigrations = underMigrationLock(PgMigrator.run({ loader: sqlFileLoader(migrationsDirectory) })).pipe(
-  Effect.tap((applied) =>
-    applied.length === 0
-      ? Effect.logInfo("Migrations: schema is up to date")
-      : Effect.logInfo(`Migrations: applied ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`)
-  ),
-  Effect.provide(NodeContext.layer),
-  Effect.withSpan("Migrations.run")
-)
+/**
+ * `migrate` while this process holds the migration lock: a session-level advisory lock on a
+ * connection reserved for it (the migrator's own statements run on the pool), tried every 200 ms
+ * until it is ours, released when `migrate` ends — or with the session, if the process dies.
+ */
+const underMigrationLock = <A, E, R>(migrate: Effect.Effect<A, E, R>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const connection = yield* sql.reserve
+    const tryLock = connection.execute(`SELECT pg_try_advisory_lock(${lockKey}) AS taken`, [], undefined).pipe(
+      Effect.flatMap((rows) => (rows[0] as { taken?: boolean } | undefined)?.taken === true ? Effect.void : new MigrationsBusy())
+    )
+    yield* tryLock.pipe(Effect.retry({ while: (error) => error instanceof MigrationsBusy, schedule: Schedule.spaced("200 millis") }))
+    return yield* migrate.pipe(
+      Effect.ensuring(connection.execute(`SELECT pg_advisory_unlock(${lockKey})`, [], undefined).pipe(Effect.ignore))
+    )
+  }))
+
+const report = <E, R>(run: Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, E, R>) =>
+  run.pipe(
+    Effect.tap((applied) =>
+      applied.length === 0
+        ? Effect.logInfo("Migrations: schema is up to date")
+        : Effect.logInfo(`Migrations: applied ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`)
+    ),
+    Effect.provide(NodeContext.layer),
+    Effect.withSpan("Migrations.run")
+  )
+
+const migrator = PgMigrator.run({ loader: sqlFileLoader(migrationsDirectory) })
+
+/** Applies pending migrations, one instance at a time however many start together. */
+export const runMigrations = report(underMigrationLock(migrator))
+
+/**
+ * The embedded database has one connection and one instance: the lock's reserved connection
+ * would leave none for the migrator, and there is nobody to wait for.
+ */
+const runMigrationsAlone = report(migrator)
+
+/** The run start-up and `npm run migrate` do: locked on a server, alone in embedded mode. */
+export const migrateConfiguredDatabase = Effect.flatMap(AppConfig, (config) =>
+  isEmbeddedDatabase(config) ? runMigrationsAlone : runMigrations)
 
 /** Applies pending migrations when the layer is built: the start-up order's first step. */
-export const MigrationsLive = Layer.effectDiscard(runMigrations)
+export const MigrationsLive = Layer.effectDiscard(migrateConfiguredDatabase)

@@ -6,7 +6,7 @@
  */
 import { HttpApiBuilder, HttpServerResponse, type HttpApp } from "@effect/platform"
 import { Cause, Effect, Option, Schema } from "effect"
-import { TooManyRequests } from "../ratelimit/TooManyRequests.js"
+import { TooManyRequests } from "./TooManyRequests.js"
 
 const encode = Schema.encodeSync(TooManyRequests)
 

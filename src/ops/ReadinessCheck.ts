@@ -1,6 +1,7 @@
 /** What `/readyz` reports: Postgres must answer; Valkey is reported but never required. */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { pingDatabase } from "../db/Database.js"
 import { ValkeyConnection, type ValkeyState } from "../valkey/ValkeyConnection.js"
 
 export type ReadinessReport =
@@ -12,7 +13,8 @@ export class ReadinessCheck extends Effect.Service<ReadinessCheck>()("mitra/Read
     const sql = yield* SqlClient.SqlClient
     const valkey = yield* ValkeyConnection
 
-    const postgres = sql`SELECT 1`.pipe(
+    const postgres = pingDatabase.pipe(
+      Effect.provideService(SqlClient.SqlClient, sql),
       Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "timeout" as const }),
       Effect.as("up" as const),
       Effect.catchAll((error) =>

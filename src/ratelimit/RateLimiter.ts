@@ -21,7 +21,7 @@ import type { ValkeyError } from "../valkey/ValkeyError.js"
 import { makeInMemoryRateLimitStore } from "./InMemoryRateLimitStore.js"
 import { rateLimitedCounter, rateLimitFallbacks } from "./RateLimitMetrics.js"
 import type { RateLimitStore, WindowCount } from "./RateLimitStore.js"
-import { TooManyRequests } from "./TooManyRequests.js"
+import { TooManyRequests } from "../http/TooManyRequests.js"
 import { makeValkeyRateLimitStore } from "./ValkeyRateLimitStore.js"
 
 export type LimitName = "login_account" | "login_address" | "anonymous_customer_address"

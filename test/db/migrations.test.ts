@@ -127,7 +127,7 @@ describe("migrations", () => {
       }).pipe(Effect.provide(pgClientLayer(databaseUrl(name), 2)))
     }))
 
-  it.scoped("concurrent runs on a migrated database (a release adding a migration): every run succeeds, exactly one applies it", () =>
+  it.scopedLive("concurrent runs on a migrated database (a release adding a migration): every run succeeds, exactly one applies it", () =>
     Effect.gen(function*() {
       const url = databaseUrl(yield* emptyDatabase)
       // The database as the previous release left it: every migration but the newest applied.
@@ -142,7 +142,7 @@ describe("migrations", () => {
       expect(yield* recordedMigrations.pipe(Effect.provide(pgClientLayer(url, 1)))).toEqual(migrationIds)
     }))
 
-  it.scoped("concurrent runs on an empty database (a new install): every run succeeds, exactly one applies every migration", () =>
+  it.scopedLive("concurrent runs on an empty database (a new install): every run succeeds, exactly one applies every migration", () =>
     Effect.gen(function*() {
       const url = databaseUrl(yield* emptyDatabase)
       const outcomes = yield* Effect.all([startingInstance(url), startingInstance(url), startingInstance(url)], { concurrency: "unbounded" })
