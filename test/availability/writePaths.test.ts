@@ -54,12 +54,14 @@ describe("setOnline / setOffline write through", () => {
       const mitra = yield* createMitra()
       yield* seedMirror
       yield* status.setOnline(mitra.id, "mitra:test")
-      expect(yield* status.setOffline(mitra.id, "mitra:test")).toEqual({ isOnline: false })
+      // True: this call took the mitra offline (its sessions are the caller's to reroute).
+      expect(yield* status.setOffline(mitra.id, "mitra:test")).toBe(true)
       expect(yield* statusRow(mitra.id)).toMatchObject({ isOnline: false })
       const state = yield* mirrorState
       expect(state.online).not.toContain(mitra.id)
       expect(state.heartbeat[mitra.id]).toBeUndefined()
-      yield* status.setOffline(mitra.id, "mitra:test")
+      // Already offline: nothing changes, nothing is audited twice.
+      expect(yield* status.setOffline(mitra.id, "mitra:test")).toBe(false)
       expect((yield* events(mitra.id)).map((e) => e.event)).toEqual(["online", "offline"])
     }).pipe(Effect.provide(TestServicesLive())))
 
@@ -74,7 +76,8 @@ describe("setOnline / setOffline write through", () => {
       expect(yield* status.setOnline(mitra.id, "mitra:test")).toEqual({ isOnline: true })
       expect(yield* statusRow(mitra.id)).toMatchObject({ isOnline: true })
       expect(yield* (yield* Availability).findAvailableMitras()).toEqual([mitra.id])
-      expect(yield* status.setOffline(mitra.id, "mitra:test")).toEqual({ isOnline: false })
+      // True: this call took the mitra offline (its sessions are the caller's to reroute).
+      expect(yield* status.setOffline(mitra.id, "mitra:test")).toBe(true)
       expect(yield* statusRow(mitra.id)).toMatchObject({ isOnline: false })
       yield* capacity.recomputeCapacityForMitra(mitra.id)
 
