@@ -3,7 +3,8 @@
  * 5xx — anything that is not a valid request is a 4xx JSON answer. Nor does any body at all, in
  * any media type, however long or deep: and the error answer stays small whatever was sent.
  */
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect, FastCheck as fc } from "effect"
 import { settingKeys } from "../../src/settings/SettingKeys.js"
 import { createCcUser, createMitra, fixturePassword, loginAsCcUser } from "../support/fixtures.js"

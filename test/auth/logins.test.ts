@@ -4,7 +4,8 @@
  * that nothing is written for a request that does not decode.
  */
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { hashRefreshToken } from "../../src/auth/RefreshSessions.js"

@@ -4,7 +4,8 @@
  * with it succeeds instead of being treated as a replay that revokes the session.
  */
 import { SqlClient, SqlError } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { RefreshSessions } from "../../src/auth/RefreshSessions.js"
 import { loginAsMitra } from "../support/fixtures.js"

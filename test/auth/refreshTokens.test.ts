@@ -3,7 +3,8 @@
  * a deactivated mitra's session — through the HTTP API on a real Postgres.
  */
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { hashRefreshToken } from "../../src/auth/RefreshSessions.js"
 import { fixturePassword, loginAsCcUser, loginAsMitra } from "../support/fixtures.js"

@@ -5,7 +5,8 @@
  * route of the real app. (The customer middleware, which no app route uses yet, is covered on the
  * probe API of authentication.test.ts.)
  */
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { createCcUser, createMitra } from "../support/fixtures.js"
 import { acceptedTimes, refusedTimes, signWith } from "../support/handSignedTokens.js"

@@ -9,7 +9,8 @@
  * both sides of the cutoff without waiting.
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Clock, Duration, Effect, FastCheck as fc } from "effect"
 import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js"
 import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"

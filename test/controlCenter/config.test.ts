@@ -3,7 +3,8 @@
  * refuses the rest with 400 and no change; an unknown key is 404 and writes nothing.
  */
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { defaultSettings, type SettingKey, settingKeys } from "../../src/settings/SettingKeys.js"
 import { loginAsCcUser, resetAppConfig } from "../support/fixtures.js"

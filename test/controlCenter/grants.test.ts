@@ -5,7 +5,8 @@
  * change to a more powerful user is refused as well: test/controlCenter/lockout.test.ts.)
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, it as plainIt, layer } from "@effect/vitest"
+import { describe, expect, it as plainIt } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { missingGrants } from "../../src/controlCenter/Grants.js"

@@ -3,7 +3,8 @@
  * cursor pages, edit, and deactivation with everything it must do in the same transaction.
  */
 import { SqlClient } from "@effect/sql"
-import { describe, expect, it, layer } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createCustomer, createMitra, fixturePassword, loginAsCcUser, loginAsMitra } from "../support/fixtures.js"

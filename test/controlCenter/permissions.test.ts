@@ -5,7 +5,8 @@
  */
 import { HttpApi } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { allPermissions } from "../../src/auth/PermissionCatalog.js"

@@ -1,6 +1,7 @@
 /** /internal/roles and /internal/cc-users through the HTTP API on a real Postgres. */
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createCcUser, fixturePassword, loginAsCcUser } from "../support/fixtures.js"

@@ -2,7 +2,8 @@
  * Request bodies have a size limit (`HTTP_MAX_BODY_BYTES`, 64 KiB by default) on every route,
  * however the body is framed, and no error answer grows with the input it rejects.
  */
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createCcUser, createMitra, fixturePassword, loginAsCcUser } from "../support/fixtures.js"

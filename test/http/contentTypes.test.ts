@@ -3,7 +3,8 @@
  * carries anything else gets a JSON 415 at once — before its body is read, whatever its length,
  * whether or not the route exists — so a form post cannot sign anyone in without a CORS preflight.
  */
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { createCcUser, fixturePassword, loginAsCcUser, loginAsMitra } from "../support/fixtures.js"
 import { call, get } from "../support/http.js"

@@ -3,7 +3,8 @@
  * is a 400 with a clear JSON message on every route, never a 500 from a stack overflow while the
  * error is described.
  */
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { createMitra, loginAsCcUser } from "../support/fixtures.js"
 import { call, type JsonResponse } from "../support/http.js"

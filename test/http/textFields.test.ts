@@ -12,7 +12,8 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
+import { layer } from "../support/layer.js"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createCcUser, createMitra, loginAsCcUser } from "../support/fixtures.js"
