@@ -1,9 +1,7 @@
 /**
- * Access tokens: short-lived HS256 JWTs carrying the subject's kind and id (`sub`, `kind`).
- * Verification accepts only HS256 with our key: `alg: none`, other algorithms, a wrong key, a
- * tampered payload or an expired token are all the same `Unauthorized`. So is a token without
- * `exp` or `iat`, one issued in the future, or one older than the access-token TTL: a token is
- * only ever as long-lived as the TTL says, whatever its claims.
+ * Access tokens: short-lived HS256 JWTs carrying the subject's kind and id. Verification refuses
+ * anything but our key and algorithm, and any token that would outlive the TTL whatever its
+ * claims; every refusal is the same `Unauthorized` (docs/security.md, "Tokens").
  */
 import { ConfigError, Duration, Effect, Option, Redacted } from "effect"
 import { jwtVerify, SignJWT } from "jose"

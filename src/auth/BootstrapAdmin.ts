@@ -1,16 +1,8 @@
 /**
- * The first control-center user, created at start-up (after migrations) when none exists:
- *
- * - `BOOTSTRAP_ADMIN_EMAIL` + `BOOTSTRAP_ADMIN_PASSWORD` set → that user, in a `super_admin` role
- *   holding every permission of the catalog;
- * - embedded mode with neither set → `admin@mitra.local` with a generated password, logged once
- *   (only this start creates it; later starts find the user and print nothing);
- * - otherwise → nothing, and a log line saying how to get a first user.
- *
- * Setting only one of the two variables, or a value that would be refused by the API (an invalid
- * email, a password outside the length rules), stops start-up naming the variable.
- * Instances starting together serialise on an advisory lock, so exactly one creates the user.
- * A Postgres failure stops start-up (`DatabaseUnavailable`).
+ * The first control-center user, created at start-up while none exists: without one, nobody could
+ * sign in to create the others. Which user, from which variables: docs/auth.md ("The first
+ * control-center user"). Instances starting together serialise on an advisory lock, so exactly one
+ * creates it; a Postgres failure stops start-up.
  */
 import { ConfigError, Effect, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { randomBytes } from "node:crypto"

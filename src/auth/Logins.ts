@@ -1,17 +1,8 @@
 /**
- * Signing in and staying signed in: credential checks for each kind of caller, the token pair a
- * successful check earns, and the refresh and logout of that pair.
- *
- * Wrong credentials are one answer (401 `InvalidCredentials` message) whether or not the account
- * exists, and take as long either way: an unknown account is verified against `unmatchableHash`.
- * A deactivated account learns so (403) only after presenting its correct password.
- *
- * Rate limits (docs/security.md) are checked first, before the account is looked up or any
- * password hashed: login attempts per client address, then failed logins per account. The account
- * count is taken before the check (so concurrent guesses cannot all slip under the limit) and
- * settled after it: a wrong password keeps it, a correct one (even of a deactivated account)
- * clears the account's count, and a database failure gives it back — an outage must not lock
- * anyone out.
+ * Signing in and staying signed in: each kind of caller's credential check, the token pair it
+ * earns, refresh and logout. Rate limits come before any lookup or hash, and wrong credentials
+ * answer and cost the same whether or not the account exists (docs/auth.md, docs/security.md
+ * "Rate limits").
  */
 import { Effect, Option } from "effect"
 import { CustomersRepo } from "../customers/CustomersRepo.js"

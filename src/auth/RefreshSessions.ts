@@ -1,11 +1,7 @@
 /**
- * Refresh-token sessions (`auth_sessions`): one row per login, holding only the SHA-256 of the
- * current refresh token. Every refresh rotates the token; the hash it replaces is remembered
- * (`auth_session_rotated_tokens`), so presenting an already-rotated token is recognised as reuse —
- * someone holds a copy — and revokes the whole session.
- *
- * Tokens are 256 random bits (base64url). A plain hash is enough for storage: unlike a password, a
- * random 256-bit value cannot be guessed from its hash, so no slow KDF is needed.
+ * Refresh-token sessions: one row per sign-in holding only the SHA-256 of its current token,
+ * rotated on every refresh, the replaced hashes remembered so that a replayed token revokes the
+ * whole session (docs/auth.md, "Refresh tokens and sessions").
  */
 import { Duration, Effect, Option } from "effect"
 import { createHash, randomBytes } from "node:crypto"

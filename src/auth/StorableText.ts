@@ -1,14 +1,8 @@
 /**
- * Character rules for text the service stores and shows back (display names, emails, role
- * names, passwords). Each is a `Schema.filter` whose message says what was found, so the 400
- * names the field (the issue's path) and the character (its code point).
- *
- * - **Well-formed** (every stored field): a lone UTF-16 surrogate (`"\ud800"` in JSON) is not a
- *   character. Postgres stores UTF-8, and encoding replaces it with U+FFFD silently — the text
- *   stored would not be the text sent, and two different inputs would store the same value.
- * - **No hidden characters** (text shown to other people: display names, emails): characters that
- *   are invisible or reorder what is around them let one name pass for another in the control
- *   center (`admin` beside `ad\u200bmin`, or a right-to-left override turning `gnp.exe` around).
+ * Character rules for text the service stores and shows back (display names, emails, role names,
+ * passwords): well-formed, and free of the hidden characters that let one name pass for another.
+ * Each is a `Schema.filter` whose message names the character, so the 400 says what and where
+ * (docs/security.md, "Names and text fields").
  */
 import { Schema } from "effect"
 

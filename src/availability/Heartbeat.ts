@@ -1,16 +1,7 @@
 /**
- * Heartbeats: the hottest path of the service (every online mitra, every ~20 s).
- *
- * With the mirror up, a heartbeat is one Valkey round trip and no Postgres statement: a Lua script
- * checks `mitras:deactivated` (the guard: a deactivated mitra gets 403 without a database hit),
- * checks `mitras:online`, and SETs `mitra:heartbeat:<id>`. When Valkey fails (or has not been
- * reseeded since a restart), the full database check runs instead — the mitra must exist and be
- * active, or 403 — and `mitra_online_status.last_heartbeat_at` is written, so the Postgres read
- * path still sees the mitra as live.
- *
- * A heartbeat from a mitra that is not online is accepted and ignored (204, nothing written): a
- * late ping after going offline, or after the stale sweep took the mitra offline, must not bring
- * it back; the app learns its state from `GET /api/mitra/me` and goes online explicitly.
+ * Heartbeats, the hottest path of the service (every online mitra, every ~20 s): one Valkey round
+ * trip while the mirror is up, the full database check and write when it is not. A heartbeat
+ * never brings a mitra online (docs/availability.md, "Heartbeats and the guard").
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { Forbidden, mitraDeactivated } from "../auth/AuthErrors.js"

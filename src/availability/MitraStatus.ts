@@ -1,22 +1,9 @@
 /**
- * The mitra status writes (ARCHITECTURE.md section 3): online and offline, and the mirror step of
- * (de)activation. Postgres first — the row change and its `mitra_status_events` audit row in one
- * transaction — then the mirror, best effort: a Valkey error is logged and counted and never
- * fails the request (it asks `MirrorRepair` for a prompt reseed, which heals it).
- *
- * `updateMitraStatus` (activate/deactivate) is `MitraAccounts.setActive` in the control center:
- * the one place that changes `is_active` (with the session revocation and the offline flip in its
- * transaction); it then calls `mirrorActiveFlag` here. What happens to a departing mitra's
- * sessions (rerouting) is the caller's next step, not this module's: availability knows nothing
- * of sessions.
- *
- * Every status write locks the mitra's row first (then its `mitra_online_status` row: one order,
- * so writers never deadlock), so online, offline and (de)activation of one mitra serialize and a
- * deactivated mitra never ends up online. A write that changes the status bumps
- * `mitras.status_version` under that lock and mirrors the state with that version; the store
- * ignores a write older than the last it applied (`StatusVersion`), so mirror writes that arrive
- * out of order still converge to the last committed state. A write that changes nothing mirrors
- * nothing.
+ * The mitra status writes: online, offline (by the mitra, or by the auto-offline sweep), and the
+ * mirror step of a (de)activation that `MitraAccounts.setActive` committed. Postgres first, under
+ * the mitra's row lock; then the mirror at the status version committed, best effort
+ * (docs/availability.md, "Writes"). Rerouting a departing mitra's sessions is the caller's next
+ * step: availability knows nothing of sessions.
  */
 import { Clock, Effect, Option } from "effect"
 import { mitraDeactivated } from "../auth/AuthErrors.js"

@@ -1,16 +1,7 @@
 /**
- * Control-center users: list, create, edit. Deactivating a user or changing its password ends its
- * refresh sessions in the same transaction; its access tokens stop working at once because
- * `CcUserAuthentication` reads `is_active` on every request.
- *
- * Giving a user a role (create, or a new `roleId`) requires the actor to hold every permission of
- * that role; changing a user at all (role, password, name, activation) requires the actor to hold
- * every permission of the user's current role, else a lesser admin could take over (a new
- * password) or lock out (demote, deactivate) a more powerful one: 403, nothing written.
- *
- * The last active super-admin (a user whose role grants the whole permission catalog) can be
- * neither demoted nor deactivated (409 `LastSuperAdmin`): without one, nobody could grant the
- * catalog back and recovery would need SQL.
+ * Control-center users: list, create, edit — with the rules that keep power from leaking: an actor
+ * grants and changes only what it holds itself (`Grants.ts`), and the last super-admin stays
+ * (docs/control-center.md, docs/security.md "Control-center lockout protection").
  */
 import { Effect, Option } from "effect"
 import type { CcUser } from "../auth/CcUser.js"

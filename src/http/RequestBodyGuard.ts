@@ -1,13 +1,7 @@
 /**
- * API-level middleware that stands between the socket and every route (known or not): the body
- * of a request is either a JSON document within the limits, read here once, or the request is
- * answered at once without reaching a route.
- *
- * - a declared `content-length` over `HTTP_MAX_BODY_BYTES` → 413, before reading a byte
- * - a body-taking method (POST, PUT, PATCH, DELETE) whose `content-type` is not
- *   `application/json`, a body without a `content-type`, or a compressed body → 415, before reading
- * - a body that passes the limit while it is read (chunked, or longer than declared) → 413
- * - JSON nested deeper than `maxJsonNesting`, or not JSON → 400
+ * API-level middleware between the socket and every route, known or not: a request body is a JSON
+ * document within the limits, read here once, or the request is answered at once (413, 415, 400)
+ * without reaching a route. The rules and their reasons: docs/security.md ("Request limits").
  */
 import {
   Headers,

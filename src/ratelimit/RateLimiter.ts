@@ -1,16 +1,8 @@
 /**
- * The rate limits of docs/security.md ("Rate limits"): each named limit allows `max` events per
- * fixed window per key, counted in Valkey so every instance shares one count, or in this process's
- * memory in memory mode.
- *
- * A Valkey failure never disables limiting and never fails the request: the event is counted in
- * memory instead (so, during an outage, each instance enforces the limit on its own — at worst
- * `max` times the number of instances in all), logged at most every 10 s and counted in
- * `rate_limit_fallback_total`.
- *
- * Keys never reach a store as given: an email, a phone or an address becomes an HMAC under a key
- * derived from `JWT_SECRET` (every instance shares it; embedded mode without it: random per
- * process), so neither Valkey's keyspace nor a memory dump lists who tried to sign in.
+ * The named rate limits (docs/security.md, "Rate limits"): fixed windows counted in Valkey, shared
+ * by every instance, or in this process's memory without Valkey or while it fails — limiting
+ * never switches off and never fails a request. Keys are HMACs, so no store lists who tried to
+ * sign in.
  */
 import { Duration, Effect, Metric, Option, Redacted } from "effect"
 import { createHmac, randomBytes } from "node:crypto"

@@ -1,19 +1,7 @@
 /**
- * The auth-session pruning sweep (`AUTH_SESSION_PRUNE_SWEEP_SECONDS`, hourly by default): without
- * it, `auth_sessions` and `auth_session_rotated_tokens` grow by a row per login and per refresh,
- * forever. Each tick runs `RefreshSessions.pruneEnded` with
- *
- * - sessions that ended (revoked or expired) more than `AUTH_SESSION_RETENTION_DAYS` (30) ago:
- *   the grace period keeps recent ones for operators to look into (who was signed out, when,
- *   why), and a replayed token of a recently ended session is still recognised as its own;
- * - rotated-token rows older than the refresh-token TTL, of live sessions too: reuse detection
- *   only matters while the replayed token could still have been valid, and a token rotated out
- *   more than one TTL ago would have expired anyway.
- *
- * Times come from the `Clock` (a test moves them with `TestClock`). Deletes run in bounded
- * batches, so a large backlog never holds a long lock. Safe on every instance at once: a row is
- * deleted once, whoever gets to it first. A Postgres failure aborts the tick; the next one
- * catches up.
+ * The auth-session pruning sweep: without it `auth_sessions` and `auth_session_rotated_tokens`
+ * grow by a row per login and per refresh, forever. What is kept, and why: docs/sweeps.md
+ * ("Auth-session pruning").
  */
 import { Clock, Duration, Effect } from "effect"
 import { RefreshSessions } from "../auth/RefreshSessions.js"

@@ -1,24 +1,8 @@
 /**
- * The auto-offline sweep (ARCHITECTURE.md section 3, `MITRA_AUTO_OFFLINE_SWEEP_SECONDS`): every
- * online mitra whose heartbeat is missing or older than `heartbeat_stale_seconds` goes offline
- * through the normal offline write, reason `heartbeat_stale` (audit row), and its live sessions
- * are handed to the rerouting hook.
- *
- * Liveness comes from the mirror only (Valkey, or the in-memory store in one-instance mode). On
- * any Valkey error the tick aborts — it never falls back to a Postgres scan, which during a Valkey
- * hiccup would see every heartbeat since the last heartbeat-mirror copy as stale and mass-offline
- * mitras that are fine.
- *
- * Several instances may run it at once, and mitras keep heartbeating while it runs:
- * - each candidate is re-checked in the mirror just before it is offlined (a heartbeat that
- *   arrived since the scan saves it);
- * - the Postgres write is conditional (`WHERE is_online AND last_heartbeat_at < cutoff`, audit
- *   only when a row changed): a mitra another instance offlined already, or that went online
- *   again, or whose heartbeats reached Postgres while Valkey was unreachable, is left alone —
- *   one audit row per offlining, no flapping; only the instance whose write took the mitra
- *   offline reroutes its sessions;
- * - each mitra's offline (Postgres, mirror, rerouting) runs uninterruptibly, so an abort or a
- *   shutdown never leaves a mitra offline with its sessions not rerouted.
+ * The auto-offline sweep: online mitras whose heartbeat is stale go offline (`heartbeat_stale`) and
+ * their sessions are handed to rerouting. Liveness comes from the mirror only — a Valkey error
+ * aborts the tick rather than judging mitras by Postgres's older heartbeat copies — and each step
+ * is safe with several instances and heartbeats racing it (docs/sweeps.md, "Auto-offline").
  */
 import { Clock, Effect } from "effect"
 import { MitraStatus } from "../availability/MitraStatus.js"

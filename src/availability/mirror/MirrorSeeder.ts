@@ -1,12 +1,8 @@
 /**
- * Seeding: the whole mirror rebuilt from Postgres. Runs at start-up (after the session timers are
- * restored, before the listener binds), again on every Valkey `ready` (first connect, reconnect,
- * restart), and whenever the mirror is found unseeded (an empty server after a restart), a seed
- * failed, or a mirror write failed after its Postgres commit (`MirrorRepair`) — checked every
- * second while Valkey is reachable.
- *
- * The store swaps the new state in atomically (readers never see an empty or half-built set) and
- * keeps any Valkey heartbeat fresher than Postgres's (docs/availability.md, "Seeding").
+ * The whole mirror rebuilt from Postgres, swapped in atomically and never reverting a write newer
+ * than its read (docs/availability.md, "Seeding"). Start-up seeds once;
+ * `src/sweeps/MirrorCatchUp.ts` reseeds when Valkey comes back or a seed is owed (`seedOwed`); the
+ * reseed sweep runs `reconcile`.
  */
 import { Effect } from "effect"
 import { MitrasRepo } from "../../mitras/MitrasRepo.js"
