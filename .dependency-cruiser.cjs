@@ -22,9 +22,10 @@ const order = [
   "ops", // probes and /metrics
   "auth", // identities, tokens, logins, sessions, permissions
   "availability", // the Valkey mirror of availability: store, reads, writes, seeding, beacon
-  "sessions", // chat sessions
+  "sessions", // chat sessions: pairing, offers, timers, payment, reroute; the payment webhook
   "controlCenter", // the operators' /internal routes
   "mitraApp", // the mitra app's /api/mitra routes
+  "customerApp", // the customer app's /api/chat-sessions routes
   "sweeps" // the background loops
 ]
 

@@ -10,7 +10,11 @@ import { CcUsersApi } from "./controlCenter/CcUsersApi.js"
 import { ConfigApi } from "./controlCenter/ConfigApi.js"
 import { MitrasApi } from "./controlCenter/MitrasApi.js"
 import { RolesApi } from "./controlCenter/RolesApi.js"
+import { ChatSessionsApi } from "./controlCenter/ChatSessionsApi.js"
+import { CustomerSessionsApi } from "./customerApp/CustomerSessionsApi.js"
 import { MitraApi } from "./mitraApp/MitraApi.js"
+import { MitraSessionsApi } from "./mitraApp/MitraSessionsApi.js"
+import { PaymentsApi } from "./sessions/PaymentsApi.js"
 import { OpsApi } from "./ops/OpsApi.js"
 import { BadRequest, InternalError, NotFound, PayloadTooLarge, UnsupportedMediaType } from "./http/HttpErrors.js"
 
@@ -24,6 +28,10 @@ export class Api extends HttpApi.make("mitra-availability")
   .add(MitraApi)
   .add(AvailabilityApi)
   .add(DashboardApi)
+  .add(MitraSessionsApi)
+  .add(CustomerSessionsApi)
+  .add(PaymentsApi)
+  .add(ChatSessionsApi)
   .addError(BadRequest)
   .addError(NotFound)
   .addError(PayloadTooLarge)

@@ -22,17 +22,25 @@ import { RolesHttpLive } from "./controlCenter/RolesHttp.js"
 import { DatabaseLive } from "./db/Database.js"
 import { MigrationsLive } from "./db/Migrations.js"
 import { HttpServerLive } from "./http/HttpServerLive.js"
+import { ChatSessionsHttpLive } from "./controlCenter/ChatSessionsHttp.js"
+import { CustomerSessionsHttpLive } from "./customerApp/CustomerSessionsHttp.js"
 import { MitraHttpLive } from "./mitraApp/MitraHttp.js"
+import { MitraSessionsHttpLive } from "./mitraApp/MitraSessionsHttp.js"
+import { PaymentsHttpLive } from "./sessions/PaymentsHttp.js"
 import { LoggingLive } from "./observability/Logging.js"
 import { TracingLive } from "./observability/Tracing.js"
 import { OpsHttpLive } from "./ops/OpsHttp.js"
+import { SessionEvents } from "./sessions/SessionEvents.js"
 import { SessionTimers } from "./sessions/SessionTimers.js"
 import { MirrorCatchUpLive } from "./sweeps/MirrorCatchUp.js"
 import { SweepsLive } from "./sweeps/SweepsLive.js"
 import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
-/** Postgres, the Valkey connection, and the availability mirror's store on it (Valkey, or memory). */
-export const InfrastructureLive = AvailabilityStoreLive.pipe(
+/**
+ * Postgres, the Valkey connection, the availability mirror's store on it (Valkey, or memory), and
+ * the delivery of session events.
+ */
+export const InfrastructureLive = Layer.mergeAll(AvailabilityStoreLive, SessionEvents.InProcess).pipe(
   Layer.provideMerge(Layer.mergeAll(DatabaseLive, ValkeyConnection.layer))
 )
 
@@ -47,7 +55,11 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     CcUsersHttpLive,
     DashboardHttpLive,
     MitraHttpLive,
-    AvailabilityHttpLive
+    AvailabilityHttpLive,
+    MitraSessionsHttpLive,
+    CustomerSessionsHttpLive,
+    PaymentsHttpLive,
+    ChatSessionsHttpLive
   ])
 )
 

@@ -9,7 +9,8 @@ export const permissionCatalog = {
   mitra: ["create", "read", "update", "delete"],
   config: ["read", "update"],
   roles: ["create", "read", "update", "delete"],
-  control_center_users: ["create", "read", "update", "delete"]
+  control_center_users: ["create", "read", "update", "delete"],
+  sessions: ["read"]
 } as const satisfies Record<string, ReadonlyArray<string>>
 
 export type Resource = keyof typeof permissionCatalog

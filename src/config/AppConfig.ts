@@ -95,7 +95,8 @@ const sweeps = Config.all({
   autoOffline: seconds("MITRA_AUTO_OFFLINE_SWEEP_SECONDS", 30),
   heartbeatMirror: seconds("HEARTBEAT_MIRROR_INTERVAL_SECONDS", 60),
   reseed: seconds("VALKEY_ONLINE_MIRROR_SWEEP_SECONDS", 300),
-  authSessionPrune: seconds("AUTH_SESSION_PRUNE_SWEEP_SECONDS", 3600)
+  authSessionPrune: seconds("AUTH_SESSION_PRUNE_SWEEP_SECONDS", 3600),
+  sessionDeadlines: seconds("SESSION_DEADLINE_SWEEP_SECONDS", 5)
 })
 
 const availability = Config.all({
@@ -125,7 +126,9 @@ const rateLimits = Config.all({
   /** Login attempts (either kind, any outcome) per client address. */
   loginAttemptsPerAddress: rateLimit("LOGIN_MAX_ATTEMPTS_PER_ADDRESS", 30, "LOGIN_ADDRESS_WINDOW_SECONDS", 60),
   /** Anonymous customers created per client address. */
-  anonymousCustomersPerAddress: rateLimit("ANONYMOUS_CUSTOMERS_PER_ADDRESS", 10, "ANONYMOUS_CUSTOMERS_WINDOW_SECONDS", 60)
+  anonymousCustomersPerAddress: rateLimit("ANONYMOUS_CUSTOMERS_PER_ADDRESS", 10, "ANONYMOUS_CUSTOMERS_WINDOW_SECONDS", 60),
+  /** Chat sessions a customer requests (each one a blast to every available mitra). */
+  sessionRequestsPerCustomer: rateLimit("SESSION_REQUESTS_PER_CUSTOMER", 20, "SESSION_REQUESTS_WINDOW_SECONDS", 600)
 })
 
 const payments = Config.all({

@@ -11,6 +11,7 @@ import { Transactions } from "../db/Repository.js"
 import { defaultPageSize, maxPageSize, type Mitra, MitraCursor, type MitraRow } from "../mitras/Mitra.js"
 import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"
 import { MitrasRepo } from "../mitras/MitrasRepo.js"
+import { StatusEvent, StatusEventCursor, type StatusEventListParams, statusEventPageSize } from "../mitras/StatusEvent.js"
 import { SessionRerouting } from "../sessions/SessionRerouting.js"
 
 export interface MitraListQuery {
@@ -173,13 +174,13 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
       // Committed already: whatever happens after this point is logged, never the request's failure.
       yield* status.mirrorActiveFlag(mitraId, change.isActive, change.statusVersion).pipe(
         Effect.catchAllDefect((defect) =>
-          Effect.logError("Mirroring a mitra's activation failed after commit; the reconciliation sweep will heal it", defect)
+          Effect.logError("Mirroring a mitra's activation failed after commit; a mirror reseed will correct it", defect)
         )
       )
       if (!change.isActive) {
         yield* rerouting.rerouteLiveSessionsOf(mitraId, "deactivated").pipe(
           Effect.catchAllCause((cause) =>
-            Effect.logError("Rerouting a deactivated mitra's sessions failed after commit; the deadline sweep will close them", cause)
+            Effect.logError("Rerouting a deactivated mitra's sessions failed after commit; the session deadline sweep reroutes orphaned sessions", cause)
           )
         )
       }
@@ -199,7 +200,21 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
       }
     )
 
-    return { get, list, create, update, updateProfile, setActive }
+    /** The mitra's audit history (online, offline, deactivated, reactivated), newest first. 404 for no such mitra. */
+    const statusEvents = Effect.fn("MitraAccounts.statusEvents")(function*(mitraId: string, query: StatusEventListParams) {
+      yield* Effect.annotateCurrentSpan("mitra.id", mitraId)
+      if (Option.isNone(yield* repo.activeFlag(mitraId))) return yield* notFound(mitraId)
+      const limit = Math.min(query.limit ?? statusEventPageSize.default, statusEventPageSize.max)
+      const rows = yield* repo.statusEventsOf({ mitraId, limit: limit + 1, ...(query.cursor === undefined ? {} : { before: query.cursor }) })
+      const page = rows.slice(0, limit)
+      const last = page[page.length - 1]
+      return {
+        items: page.map(({ id: _, ...event }) => new StatusEvent(event)),
+        nextCursor: rows.length > limit && last !== undefined ? Schema.encodeSync(StatusEventCursor)(last.id) : null
+      }
+    })
+
+    return { get, list, create, update, updateProfile, setActive, statusEvents }
   }),
   dependencies: [
     MitrasRepo.Default,

@@ -6,6 +6,7 @@ import { DisplayName, NewPassword, Phone } from "../auth/Credentials.js"
 import { Uuid } from "../domain/Uuid.js"
 import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"
 import { maxPageSize, Mitra, MitraCursor } from "../mitras/Mitra.js"
+import { StatusEventListParams, StatusEventPage } from "../mitras/StatusEvent.js"
 
 const Capacity = Schema.Int.pipe(Schema.between(1, 100), Schema.annotations({ identifier: "MaxConcurrentSessions" }))
 
@@ -70,6 +71,14 @@ export class MitrasApi extends HttpApiGroup.make("mitras")
       .addSuccess(MitraEnvelope)
       .addError(MitraNotFound)
       .annotate(OpenApi.Summary, "Edits a mitra; isActive false deactivates it; permission mitra:update")
+  )
+  .add(
+    HttpApiEndpoint.get("statusEvents", "/internal/mitras/:id/status-events")
+      .setPath(MitraPath)
+      .setUrlParams(StatusEventListParams)
+      .addSuccess(StatusEventPage)
+      .addError(MitraNotFound)
+      .annotate(OpenApi.Summary, "The mitra's audit history (online, offline, deactivated, reactivated), newest first; permission mitra:read")
   )
   .middleware(CcUserAuthentication)
   .annotate(OpenApi.Title, "Control center: mitras")

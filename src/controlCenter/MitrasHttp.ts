@@ -21,6 +21,8 @@ export const MitrasHttpLive = HttpApiBuilder.group(Api, "mitras", (handlers) =>
           Effect.zipRight(accounts.get(path.id)),
           Effect.map((mitra) => ({ mitra }))
         ))
+      .handle("statusEvents", ({ path, urlParams }) =>
+        requirePermission("mitra", "read").pipe(Effect.zipRight(accounts.statusEvents(path.id, urlParams))))
       .handle("update", ({ path, payload }) =>
         Effect.gen(function*() {
           yield* requirePermission("mitra", "update")

@@ -2,7 +2,7 @@
  * The HTTP listener: the API, its generated documentation, JSON errors, and per-request tracing
  * switched off on the hot and probe routes (it costs more CPU than the handlers themselves).
  */
-import { type HttpApi, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { type HttpApi, HttpApiBuilder, HttpApiSwagger, HttpMiddleware, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
@@ -21,11 +21,15 @@ export const untracedUrls = [
 ]
 
 /**
- * Serves `ApiLive` (the API with every group's handlers); the listener comes from `server`. Every
- * request passes the body guard (size, media type, nesting) before any route, and every failure
- * is answered as JSON.
+ * Serves `apiLive` (the API with every group's handlers) on `listener`. The API — and every
+ * service its handlers use — is built before the listener binds, so no connection is accepted
+ * that nothing could answer. Every request passes the body guard (size, media type, nesting)
+ * before any route, and every failure is answered as JSON.
  */
-export const serveApi = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
+export const serveApi = <E, R, E2, R2>(
+  apiLive: Layer.Layer<HttpApi.Api, E, R>,
+  listener: Layer.Layer<HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices, E2, R2>
+) =>
   HttpApiBuilder.serve().pipe(
     HttpMiddleware.withTracerDisabledForUrls(untracedUrls),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
@@ -33,6 +37,7 @@ export const serveApi = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
     Layer.provide(JsonErrorResponsesLive),
     Layer.provide(TooManyRequestsResponsesLive),
     Layer.provide(RequestBodyGuardLive),
+    Layer.provideMerge(listener),
     Layer.provide(apiLive)
   )
 
@@ -42,4 +47,4 @@ export const NodeServerLive = Layer.unwrapEffect(
 )
 
 export const HttpServerLive = <E, R>(apiLive: Layer.Layer<HttpApi.Api, E, R>) =>
-  serveApi(apiLive).pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive))
+  serveApi(apiLive, NodeServerLive).pipe(HttpServer.withLogAddress)

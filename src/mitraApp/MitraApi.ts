@@ -29,7 +29,7 @@ export class MitraApi extends HttpApiGroup.make("mitra")
       .addSuccess(OnlineState)
       .addError(MitraNotFound)
       .middleware(MitraAuthentication)
-      .annotate(OpenApi.Summary, "Goes offline; live sessions continue")
+      .annotate(OpenApi.Summary, "Goes offline: open offers are withdrawn and live sessions rerouted to other mitras")
   )
   .add(
     HttpApiEndpoint.post("heartbeat", "/api/mitra/status/heartbeat")

@@ -16,7 +16,7 @@ import type { RateLimitStore, WindowCount } from "./RateLimitStore.js"
 import { TooManyRequests } from "../http/TooManyRequests.js"
 import { makeValkeyRateLimitStore } from "./ValkeyRateLimitStore.js"
 
-export type LimitName = "login_account" | "login_address" | "anonymous_customer_address"
+export type LimitName = "login_account" | "login_address" | "anonymous_customer_address" | "session_request_customer"
 
 /** None switches a limit off. */
 export type RateLimits = Readonly<Record<LimitName, Option.Option<RateLimitSettings>>>
@@ -25,7 +25,8 @@ export type RateLimits = Readonly<Record<LimitName, Option.Option<RateLimitSetti
 const refusals: Record<LimitName, string> = {
   login_account: "Too many failed logins for this account; try again later",
   login_address: "Too many login attempts from this address; try again later",
-  anonymous_customer_address: "Too many new customers from this address; try again later"
+  anonymous_customer_address: "Too many new customers from this address; try again later",
+  session_request_customer: "Too many chat-session requests from this customer; try again later"
 }
 
 /** What a caller may do with an event the limit let through, once it knows how the event went. */
@@ -134,7 +135,8 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("mitra/RateLimite
       limits: {
         login_account: config.rateLimits.loginFailuresPerAccount,
         login_address: config.rateLimits.loginAttemptsPerAddress,
-        anonymous_customer_address: config.rateLimits.anonymousCustomersPerAddress
+        anonymous_customer_address: config.rateLimits.anonymousCustomersPerAddress,
+        session_request_customer: config.rateLimits.sessionRequestsPerCustomer
       },
       shared: Option.map(connection.client, (client) => makeValkeyRateLimitStore(client, connection.keyPrefix)),
       local: makeInMemoryRateLimitStore(),

@@ -10,7 +10,7 @@
  */
 import { Cause, Clock, type Duration, Effect, Metric, MetricBoundaries, Option, Schedule } from "effect"
 
-export type SweepName = "auto_offline" | "heartbeat_mirror" | "reseed" | "auth_session_prune"
+export type SweepName = "auto_offline" | "heartbeat_mirror" | "reseed" | "auth_session_prune" | "session_deadlines"
 
 /** What one tick did: `completed`, or `skipped` (nothing it could do this time, e.g. Valkey down). */
 export interface SweepTick {

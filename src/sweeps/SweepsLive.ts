@@ -1,5 +1,5 @@
 /**
- * The four sweeps as one layer: each a `Layer.scopedDiscard` forking its loop into the layer's
+ * The five sweeps as one layer: each a `Layer.scopedDiscard` forking its loop into the layer's
  * scope (`sweepLoop`), cadences from `AppConfig.sweeps` (the environment). Built after start-up
  * (see `src/App.ts`), so the first ticks follow the seed; interrupted when the app shuts down.
  */
@@ -9,6 +9,7 @@ import { AuthSessionPruneSweep } from "./AuthSessionPruneSweep.js"
 import { AutoOfflineSweep } from "./AutoOfflineSweep.js"
 import { HeartbeatMirrorSweep } from "./HeartbeatMirrorSweep.js"
 import { ReseedSweep } from "./ReseedSweep.js"
+import { SessionDeadlineSweep } from "./SessionDeadlineSweep.js"
 import { sweepLoop } from "./Sweep.js"
 
 export const AutoOfflineSweepLive = Layer.scopedDiscard(
@@ -43,11 +44,31 @@ export const AuthSessionPruneSweepLive = Layer.scopedDiscard(
   })
 )
 
+export const SessionDeadlineSweepLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const { sweeps } = yield* AppConfig
+    const sweep = yield* SessionDeadlineSweep
+    yield* sweepLoop("session_deadlines", sweeps.sessionDeadlines, sweep.tick())
+  })
+)
+
 /**
  * The periodic loops with their services (the mirror's catch-up on reconnect is
  * `MirrorCatchUp.ts`, built with start-up). Each loop layer above takes its sweep service from
  * the context, so a test can run one loop over services of its choosing.
  */
-export const SweepsLive = Layer.mergeAll(AutoOfflineSweepLive, HeartbeatMirrorSweepLive, ReseedSweepLive, AuthSessionPruneSweepLive).pipe(
-  Layer.provide(Layer.mergeAll(AutoOfflineSweep.Default, HeartbeatMirrorSweep.Default, ReseedSweep.Default, AuthSessionPruneSweep.Default))
+export const SweepsLive = Layer.mergeAll(
+  AutoOfflineSweepLive,
+  HeartbeatMirrorSweepLive,
+  ReseedSweepLive,
+  AuthSessionPruneSweepLive,
+  SessionDeadlineSweepLive
+).pipe(
+  Layer.provide(Layer.mergeAll(
+    AutoOfflineSweep.Default,
+    HeartbeatMirrorSweep.Default,
+    ReseedSweep.Default,
+    AuthSessionPruneSweep.Default,
+    SessionDeadlineSweep.Default
+  ))
 )

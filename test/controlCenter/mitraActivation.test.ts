@@ -73,7 +73,9 @@ const accountsOver = (url: string, observed: Ref.Ref<ReadonlyArray<Observed>>, r
           const isActive = yield* committedIsActive(url, mitraId)
           yield* record({ step: "reroute", mitraId, reason, committedIsActive: isActive })
           if (rerouting === "die") return yield* Effect.die(new Error("rerouting exploded"))
-        })
+          return 0
+        }),
+      rerouteOrphans: () => Effect.succeed(0)
     })
   )
   return MitraAccounts.DefaultWithoutDependencies.pipe(

@@ -26,6 +26,7 @@ const limits = (overrides: Partial<RateLimits> = {}): RateLimits => ({
   login_account: limit(3, "1 minute"),
   login_address: limit(3, "1 minute"),
   anonymous_customer_address: limit(3, "1 minute"),
+  session_request_customer: limit(3, "1 minute"),
   ...overrides
 })
 

@@ -16,10 +16,11 @@ export type TestAppOptions = InfrastructureOptions
 
 /** The app on a test server: provides `HttpClient` (relative URLs reach it), the services and the infrastructure. */
 export const TestApp = (options: TestAppOptions = {}) =>
-  serveApi(ApiLive).pipe(
+  serveApi(ApiLive, NodeHttpServer.layerTest).pipe(
     Layer.provide(StartupLive),
-    Layer.provideMerge(TestServices),
+    // The same (memoised) test listener, merged out for its `HttpClient`.
     Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provideMerge(TestServices),
     Layer.provide(LoggingLive),
     Layer.provideMerge(TestInfrastructure(options)),
     Layer.orDie

@@ -29,6 +29,7 @@ import { Dashboard } from "../../src/controlCenter/Dashboard.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Transactions } from "../../src/db/Repository.js"
 import { MitrasRepo } from "../../src/mitras/MitrasRepo.js"
+import { SessionEvents } from "../../src/sessions/SessionEvents.js"
 import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js"
 import type { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { TestConfigLive } from "./TestConfig.js"
@@ -60,7 +61,7 @@ const mirrorLayer = (store: StoreChoice | MirrorLayer | undefined): MirrorLayer 
     : store
 
 export const TestInfrastructure = (options: InfrastructureOptions = {}) =>
-  mirrorLayer(options.store).pipe(
+  Layer.mergeAll(mirrorLayer(options.store), SessionEvents.InProcess).pipe(
     Layer.provideMerge(Layer.mergeAll(
       options.database ?? TestDatabaseLive,
       options.valkey ?? TestValkeyLive,
@@ -106,7 +107,7 @@ export const serviceInstance = <A = never, E = never, R = never>(options: {
 }) =>
   Layer.build(
     Layer.mergeAll(TestServices, options.services ?? (Layer.empty as unknown as Layer.Layer<A, E, R>)).pipe(
-      Layer.provideMerge(mirrorLayer(options.store)),
+      Layer.provideMerge(Layer.mergeAll(mirrorLayer(options.store), SessionEvents.InProcess)),
       Layer.provideMerge(testValkeyConnection({ keyPrefix: options.keyPrefix }))
     )
   )

@@ -113,7 +113,8 @@ export const allPermissions: Record<string, ReadonlyArray<string>> = {
   mitra: ["create", "read", "update", "delete"],
   control_center_users: ["create", "read", "update", "delete"],
   config: ["read", "update"],
-  roles: ["create", "read", "update", "delete"]
+  roles: ["create", "read", "update", "delete"],
+  sessions: ["read"]
 }
 
 /** A control-center user with a role of its own holding `permissions` (all of them by default). */

@@ -29,7 +29,8 @@ export const RecordingReroutingLive = Layer.effect(
   Effect.map(ReroutedMitras, (calls) =>
     SessionRerouting.make({
       rerouteLiveSessionsOf: (mitraId: string, reason: DepartureReason) =>
-        Ref.update(calls, (all) => [...all, { mitraId, reason }])
+        Ref.update(calls, (all) => [...all, { mitraId, reason }]).pipe(Effect.as(0)),
+      rerouteOrphans: () => Effect.succeed(0)
     }))
 ).pipe(Layer.provideMerge(Layer.effect(ReroutedMitras, Ref.make<ReadonlyArray<{ mitraId: string; reason: DepartureReason }>>([]))))
 

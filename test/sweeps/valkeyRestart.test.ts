@@ -49,8 +49,10 @@ const killingOnFirstReroute = (server: TestValkeyServer) =>
       SessionRerouting.make({
         rerouteLiveSessionsOf: (mitraId: string, reason: DepartureReason) =>
           Ref.modify(calls, (all) => [all.length === 0, [...all, { mitraId, reason }]]).pipe(
-            Effect.flatMap((first) => (first ? Effect.promise(() => server.stop()) : Effect.void))
-          )
+            Effect.flatMap((first) => (first ? Effect.promise(() => server.stop()) : Effect.void)),
+            Effect.as(0)
+          ),
+        rerouteOrphans: () => Effect.succeed(0)
       }))
   ).pipe(Layer.provideMerge(Layer.effect(ReroutedMitras, Ref.make<ReadonlyArray<{ mitraId: string; reason: DepartureReason }>>([]))))
 

@@ -6,17 +6,22 @@
 import { type SqlClient, SqlSchema } from "@effect/sql"
 import { Schema } from "effect"
 import { liveSessionsOf } from "../LiveSessions.js"
+import { StatusEventName, StatusEventReason } from "../StatusEvent.js"
 
-export const StatusEventName = Schema.Literal("online", "offline", "deactivated", "reactivated")
-export type StatusEventName = typeof StatusEventName.Type
-export const StatusEventReason = Schema.Literal("manual", "heartbeat_stale", "deactivated", "admin")
-export type StatusEventReason = typeof StatusEventReason.Type
 
 export const StatusEventRow = Schema.Struct({
   mitraId: Schema.String,
   event: StatusEventName,
   reason: StatusEventReason,
   actor: Schema.String,
+  at: Schema.DateFromSelf
+})
+
+const StatusEventListRow = Schema.Struct({
+  id: Schema.NumberFromString,
+  event: StatusEventName,
+  reason: StatusEventReason,
+  actor: Schema.NullOr(Schema.String),
   at: Schema.DateFromSelf
 })
 
@@ -102,6 +107,18 @@ export const statusQueries = (sql: SqlClient.SqlClient) => ({
     execute: (event) => sql`
       INSERT INTO mitra_status_events (mitra_id, event, reason, actor, at)
       VALUES (${event.mitraId}, ${event.event}, ${event.reason}, ${event.actor}, ${event.at})
+    `
+  }),
+
+  /** The mitra's audit history, newest first: events older than `before` (an event id), `limit` of them. */
+  statusEventsOf: SqlSchema.findAll({
+    Request: Schema.Struct({ mitraId: Schema.String, before: Schema.optionalWith(Schema.Number, { exact: true }), limit: Schema.Number }),
+    Result: StatusEventListRow,
+    execute: ({ before, limit, mitraId }) => sql`
+      SELECT id, event, reason, actor, at FROM mitra_status_events
+      WHERE mitra_id = ${mitraId} ${before === undefined ? sql`` : sql`AND id < ${before}`}
+      ORDER BY id DESC
+      LIMIT ${limit}
     `
   }),
 
