@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { allPermissions } from "../../src/auth/PermissionCatalog.js"
 import { Api } from "../../src/Api.js"
+import { insertSession } from "../support/availability.js"
 import { createCcUser, createMitra, fixturePassword } from "../support/fixtures.js"
 import { call } from "../support/http.js"
 import { TestApp } from "../support/TestApp.js"
@@ -26,7 +27,7 @@ interface Route {
    * A request that would succeed with the permission. `roleId` is a role holding only
    * `control_center_users:create`, so the route's permission alone may grant it.
    */
-  readonly request: (ids: { readonly mitraId: string; readonly userId: string; readonly roleId: string }) => {
+  readonly request: (ids: { readonly mitraId: string; readonly userId: string; readonly roleId: string; readonly sessionId: string }) => {
     readonly url: string
     readonly json?: unknown
   }
@@ -54,6 +55,24 @@ const routes: ReadonlyArray<Route> = [
     path: "/internal/mitras/:id",
     permission: ["mitra", "update"],
     request: ({ mitraId }) => ({ url: `/internal/mitras/${mitraId}`, json: { isActive: false, displayName: "Changed" } })
+  },
+  {
+    method: "GET",
+    path: "/internal/mitras/:id/status-events",
+    permission: ["mitra", "read"],
+    request: ({ mitraId }) => ({ url: `/internal/mitras/${mitraId}/status-events` })
+  },
+  {
+    method: "GET",
+    path: "/internal/chat-sessions",
+    permission: ["sessions", "read"],
+    request: () => ({ url: "/internal/chat-sessions" })
+  },
+  {
+    method: "GET",
+    path: "/internal/chat-sessions/:id",
+    permission: ["sessions", "read"],
+    request: ({ sessionId }) => ({ url: `/internal/chat-sessions/${sessionId}` })
   },
   { method: "GET", path: "/internal/config", permission: ["config", "read"], request: () => ({ url: "/internal/config" }) },
   {
@@ -143,7 +162,8 @@ const fixtureIds = Effect.gen(function*() {
   // Within any caller's permissions: changing a user needs every permission of its role (lockout.test.ts).
   const user = yield* createCcUser({ permissions: {} })
   const grantable = yield* createCcUser({ permissions: { control_center_users: ["create"] } })
-  return { mitraId: mitra.id, userId: user.id, roleId: grantable.roleId }
+  const sessionId = yield* insertSession({ mitraId: mitra.id, status: "ended" })
+  return { mitraId: mitra.id, userId: user.id, roleId: grantable.roleId, sessionId }
 })
 
 layer(TestApp(), { excludeTestServices: true })("permissions on /internal", (it) => {

@@ -5,7 +5,8 @@ import { AppConfig, appConfig } from "../../src/config/AppConfig.js"
 export const testEnvironment: Record<string, string> = {
   JWT_SECRET: "test-secret-that-is-long-enough-for-hs256-0123456789",
   LOG_LEVEL: "Warning",
-  LOG_FORMAT: "pretty"
+  LOG_FORMAT: "pretty",
+  PAYMENT_WEBHOOK_SECRET: "test-payment-webhook-secret"
 }
 
 /** Reads `appConfig` from `env` (over the test defaults) exactly as start-up reads the environment. */
@@ -32,5 +33,6 @@ export const TestConfigLive = (env: Record<string, string> = {}) =>
 export const generousRateLimits: Record<string, string> = {
   LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000",
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: "100000",
-  ANONYMOUS_CUSTOMERS_PER_ADDRESS: "100000"
+  ANONYMOUS_CUSTOMERS_PER_ADDRESS: "100000",
+  SESSION_REQUESTS_PER_CUSTOMER: "100000"
 }

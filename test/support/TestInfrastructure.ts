@@ -29,7 +29,14 @@ import { Dashboard } from "../../src/controlCenter/Dashboard.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Transactions } from "../../src/db/Repository.js"
 import { MitrasRepo } from "../../src/mitras/MitrasRepo.js"
+import { ChatSessionsRepo } from "../../src/sessions/ChatSessionsRepo.js"
+import { Pairing } from "../../src/sessions/Pairing.js"
+import { Payments } from "../../src/sessions/Payments.js"
+import { SessionActions } from "../../src/sessions/SessionActions.js"
 import { SessionEvents } from "../../src/sessions/SessionEvents.js"
+import { SessionQueries } from "../../src/sessions/SessionQueries.js"
+import { SessionRerouting } from "../../src/sessions/SessionRerouting.js"
+import { SessionTimers } from "../../src/sessions/SessionTimers.js"
 import { AvailabilitySettings } from "../../src/settings/AvailabilitySettings.js"
 import type { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { TestConfigLive } from "./TestConfig.js"
@@ -87,7 +94,14 @@ export const TestServices = Layer.mergeAll(
   Transactions.Default,
   MitraAccounts.Default,
   Dashboard.Default,
-  AccessTokens.Default
+  AccessTokens.Default,
+  ChatSessionsRepo.Default,
+  Pairing.Default,
+  SessionActions.Default,
+  SessionQueries.Default,
+  SessionTimers.Default,
+  SessionRerouting.Default,
+  Payments.Default
 )
 
 /** Services and infrastructure together: the usual service-level test's layer. */

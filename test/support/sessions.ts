@@ -1,0 +1,36 @@
+/** Fixtures of the session tests: customers and online mitras with tokens, and the session rows' truth. */
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { AccessTokens } from "../../src/auth/AccessTokens.js"
+import { MitraStatus } from "../../src/availability/MitraStatus.js"
+import { createMitra, createCustomer, type CreateMitraOptions } from "./fixtures.js"
+
+/** A customer row and an access token of it. */
+export const customerWithToken = Effect.gen(function*() {
+  const customer = yield* createCustomer()
+  const { accessToken } = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue("customer", customer.id))
+  return { id: customer.id, token: accessToken }
+})
+
+/** A mitra that went online through `MitraStatus` (Postgres and the mirror), and its token. */
+export const onlineMitra = (options: Omit<CreateMitraOptions, "isOnline"> = {}) =>
+  Effect.gen(function*() {
+    const mitra = yield* createMitra(options)
+    yield* Effect.flatMap(MitraStatus, (status) => status.setOnline(mitra.id, `mitra:${mitra.id}`))
+    const { accessToken } = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue("mitra", mitra.id))
+    return { id: mitra.id, token: accessToken }
+  }).pipe(Effect.orDie)
+
+/** Postgres' count of the mitra's live sessions (pending payment or active). */
+export const liveSessionsInPostgres = (mitraId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM chat_sessions WHERE mitra_id = ${mitraId} AND status IN ('pending_payment', 'active')
+    `).pipe(Effect.map((rows) => rows[0]!.n), Effect.orDie)
+
+/** The offers of a session, as rows. */
+export const offersInPostgres = (sessionId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ mitraId: string; status: string; reason: string | null }>`
+      SELECT mitra_id, status, reason FROM session_offers WHERE session_id = ${sessionId} ORDER BY mitra_id
+    `).pipe(Effect.orDie)
