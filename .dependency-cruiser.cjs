@@ -23,6 +23,7 @@ const order = [
   "auth", // identities, tokens, logins, sessions, permissions
   "availability", // the Valkey mirror of availability: store, reads, writes, seeding, beacon
   "sessions", // chat sessions: pairing, offers, timers, payment, reroute; the payment webhook
+  "events", // event streams (SSE) and their transport between instances
   "controlCenter", // the operators' /internal routes
   "mitraApp", // the mitra app's /api/mitra routes
   "customerApp", // the customer app's /api/chat-sessions routes

@@ -20,6 +20,7 @@ import { DashboardHttpLive } from "./controlCenter/DashboardHttp.js"
 import { MitrasHttpLive } from "./controlCenter/MitrasHttp.js"
 import { RolesHttpLive } from "./controlCenter/RolesHttp.js"
 import { DatabaseLive } from "./db/Database.js"
+import { SessionEventsLive } from "./events/ValkeyEventTransport.js"
 import { MigrationsLive } from "./db/Migrations.js"
 import { HttpServerLive } from "./http/HttpServerLive.js"
 import { ChatSessionsHttpLive } from "./controlCenter/ChatSessionsHttp.js"
@@ -30,7 +31,6 @@ import { PaymentsHttpLive } from "./sessions/PaymentsHttp.js"
 import { LoggingLive } from "./observability/Logging.js"
 import { TracingLive } from "./observability/Tracing.js"
 import { OpsHttpLive } from "./ops/OpsHttp.js"
-import { SessionEvents } from "./sessions/SessionEvents.js"
 import { SessionTimers } from "./sessions/SessionTimers.js"
 import { MirrorCatchUpLive } from "./sweeps/MirrorCatchUp.js"
 import { SweepsLive } from "./sweeps/SweepsLive.js"
@@ -38,9 +38,9 @@ import { ValkeyConnection } from "./valkey/ValkeyConnection.js"
 
 /**
  * Postgres, the Valkey connection, the availability mirror's store on it (Valkey, or memory), and
- * the delivery of session events.
+ * the delivery of session events between instances (Valkey pub/sub, or within the process).
  */
-export const InfrastructureLive = Layer.mergeAll(AvailabilityStoreLive, SessionEvents.InProcess).pipe(
+export const InfrastructureLive = Layer.mergeAll(AvailabilityStoreLive, SessionEventsLive).pipe(
   Layer.provideMerge(Layer.mergeAll(DatabaseLive, ValkeyConnection.layer))
 )
 

@@ -135,6 +135,34 @@ const payments = Config.all({
   webhookSecret: Config.option(Config.redacted("PAYMENT_WEBHOOK_SECRET"))
 })
 
+const count = (name: string, fallback: number, min = 1) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `Expected a whole number, at least ${min}`, validation: (n) => n >= min }),
+    Config.withDefault(fallback)
+  )
+
+/** The event streams (docs/events.md). */
+const events = Config.all({
+  /** A comment line at least this often keeps idle streams open through proxies (API.md: at most 20 s). */
+  keepAlive: Config.integer("SSE_KEEPALIVE_SECONDS").pipe(
+    Config.validate({ message: "Expected 1 to 20 seconds (API.md: a keep-alive at least every 20 s)", validation: (n) => n >= 1 && n <= 20 }),
+    Config.withDefault(15),
+    Config.map(Duration.seconds)
+  ),
+  /** The `retry:` hint sent on connect: how long a client waits before reconnecting. */
+  retry: millis("SSE_RETRY_MS", 3000),
+  /** Streams one mitra or customer may hold on one instance; a new one past it closes the oldest. */
+  maxStreamsPerSubject: count("SSE_MAX_STREAMS_PER_SUBJECT", 3),
+  /** Streams one instance holds at most; past it a new one is refused (503). */
+  maxStreams: count("SSE_MAX_STREAMS", 20_000),
+  /** Events buffered for one client; a client that falls further behind is disconnected. */
+  clientBuffer: count("SSE_CLIENT_BUFFER_EVENTS", 256),
+  /** While the pub/sub connection is down: how often each stream re-reads its state… */
+  degradedCatchUpEvery: seconds("SSE_DEGRADED_CATCHUP_SECONDS", 5),
+  /** …and how many such re-reads the instance runs per second at most. */
+  degradedCatchUpsPerSecond: count("SSE_DEGRADED_CATCHUPS_PER_SECOND", 200)
+})
+
 const observability = Config.all({
   logLevel: logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(Config.withDefault("json" as const)),
@@ -152,6 +180,7 @@ export const appConfig = Config.all({
   sweeps,
   availability,
   payments,
+  events,
   observability
 })
 

@@ -12,6 +12,8 @@ import { defaultPageSize, maxPageSize, type Mitra, MitraCursor, type MitraRow } 
 import { DuplicatePhone, MitraNotFound } from "../mitras/MitraErrors.js"
 import { MitrasRepo } from "../mitras/MitrasRepo.js"
 import { StatusEvent, StatusEventCursor, type StatusEventListParams, statusEventPageSize } from "../mitras/StatusEvent.js"
+import { MitraDeactivated } from "../sessions/SessionEvent.js"
+import { SessionEvents } from "../sessions/SessionEvents.js"
 import { SessionRerouting } from "../sessions/SessionRerouting.js"
 
 export interface MitraListQuery {
@@ -59,6 +61,7 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
     const status = yield* MitraStatus
     const capacity = yield* Capacity
     const rerouting = yield* SessionRerouting
+    const events = yield* SessionEvents
 
     const notFound = (mitraId: string) => new MitraNotFound({ message: "No such mitra", mitraId })
 
@@ -183,6 +186,8 @@ export class MitraAccounts extends Effect.Service<MitraAccounts>()("mitra/MitraA
             Effect.logError("Rerouting a deactivated mitra's sessions failed after commit; the session deadline sweep reroutes orphaned sessions", cause)
           )
         )
+        // Its event streams end, on whichever instance they are open.
+        yield* events.publish([new MitraDeactivated({ mitraId })])
       }
       return change
     }, Effect.uninterruptible)

@@ -3,6 +3,8 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { CustomerAuthentication } from "../auth/Middleware.js"
 import { Uuid } from "../domain/Uuid.js"
+import { EventStreamBody, LastEventIdHeader } from "../events/EventStreamSchema.js"
+import { TooManyStreams } from "../events/StreamHub.js"
 import { TooManyRequests } from "../http/TooManyRequests.js"
 import { SessionEnvelope, SessionListParams, SessionPage } from "../sessions/ChatSession.js"
 import {
@@ -65,6 +67,19 @@ export class CustomerSessionsApi extends HttpApiGroup.make("customerSessions")
       .addError(SessionNotFound)
       .addError(SessionNotLive)
       .annotate(OpenApi.Summary, "Ends a live session (pending payment or active); 409 when not live")
+  )
+  .add(
+    HttpApiEndpoint.get("events", "/api/chat-sessions/:id/events")
+      .setPath(SessionPath)
+      .setHeaders(LastEventIdHeader)
+      .addSuccess(EventStreamBody)
+      .addError(SessionNotFound)
+      .addError(TooManyStreams)
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events (docs/events.md): on connect the session's `session_updated` (and its rerouted successors'); " +
+          "then one per change, following a reroute to the successor. 404 when not this customer's session."
+      )
   )
   .middleware(CustomerAuthentication)
   .annotate(OpenApi.Title, "Customer: chat sessions")

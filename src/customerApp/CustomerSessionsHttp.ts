@@ -1,8 +1,10 @@
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { CustomerAuthenticationLive } from "../auth/AuthenticationLive.js"
 import { CurrentCustomer } from "../auth/Principals.js"
+import { eventStreamHeaders } from "../events/EventStreamSchema.js"
+import { SessionEventStream } from "../events/SessionEventStream.js"
 import { RateLimiter } from "../ratelimit/RateLimiter.js"
 import { Pairing } from "../sessions/Pairing.js"
 import { SessionActions } from "../sessions/SessionActions.js"
@@ -14,6 +16,7 @@ export const CustomerSessionsHttpLive = HttpApiBuilder.group(Api, "customerSessi
     const actions = yield* SessionActions
     const queries = yield* SessionQueries
     const limiter = yield* RateLimiter
+    const events = yield* SessionEventStream
     const envelope = <A, E, R>(session: Effect.Effect<A, E, R>) => Effect.map(session, (session) => ({ session }))
     return handlers
       .handle("request", () =>
@@ -28,4 +31,15 @@ export const CustomerSessionsHttpLive = HttpApiBuilder.group(Api, "customerSessi
       .handle("cancel", ({ path }) => envelope(Effect.flatMap(CurrentCustomer, ({ id }) => actions.cancel(id, path.id))))
       .handle("extend", ({ path }) => envelope(Effect.flatMap(CurrentCustomer, ({ id }) => actions.extend(id, path.id))))
       .handle("end", ({ path }) => envelope(Effect.flatMap(CurrentCustomer, ({ id }) => actions.end({ customerId: id }, path.id))))
-  })).pipe(Layer.provide([Pairing.Default, SessionActions.Default, SessionQueries.Default, RateLimiter.Default, CustomerAuthenticationLive]))
+      .handle("events", ({ headers, path }) =>
+        Effect.flatMap(CurrentCustomer, ({ id }) => events.open(id, path.id, headers["last-event-id"])).pipe(
+          Effect.map((body) => HttpServerResponse.stream(body, { contentType: "text/event-stream", headers: eventStreamHeaders }))
+        ))
+  })).pipe(Layer.provide([
+    Pairing.Default,
+    SessionActions.Default,
+    SessionQueries.Default,
+    SessionEventStream.Default,
+    RateLimiter.Default,
+    CustomerAuthenticationLive
+  ]))

@@ -21,6 +21,15 @@ export const untracedUrls = [
 ]
 
 /**
+ * The hot routes, and the event streams: a stream is one long request, and a span open for its
+ * whole life says nothing the stream metrics do not.
+ */
+const isUntraced = (url: string) => {
+  const path = url.split("?", 1)[0]!
+  return untracedUrls.includes(path) || (path.endsWith("/events") && (path.startsWith("/api/mitra/") || path.startsWith("/api/chat-sessions/")))
+}
+
+/**
  * Serves `apiLive` (the API with every group's handlers) on `listener`. The API — and every
  * service its handlers use — is built before the listener binds, so no connection is accepted
  * that nothing could answer. Every request passes the body guard (size, media type, nesting)
@@ -31,7 +40,7 @@ export const serveApi = <E, R, E2, R2>(
   listener: Layer.Layer<HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices, E2, R2>
 ) =>
   HttpApiBuilder.serve().pipe(
-    HttpMiddleware.withTracerDisabledForUrls(untracedUrls),
+    HttpMiddleware.withTracerDisabledWhen((request) => isUntraced(request.url)),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(JsonErrorResponsesLive),

@@ -3,6 +3,8 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { MitraAuthentication } from "../auth/Middleware.js"
 import { Uuid } from "../domain/Uuid.js"
+import { EventStreamBody, LastEventIdHeader } from "../events/EventStreamSchema.js"
+import { TooManyStreams } from "../events/StreamHub.js"
 import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { Offer, SessionEnvelope, SessionListParams, SessionPage } from "../sessions/ChatSession.js"
 import {
@@ -62,6 +64,18 @@ export class MitraSessionsApi extends HttpApiGroup.make("mitraSessions")
       .setUrlParams(SessionListParams)
       .addSuccess(SessionPage)
       .annotate(OpenApi.Summary, "This mitra's sessions, newest first, optionally by status")
+  )
+  .add(
+    HttpApiEndpoint.get("events", "/api/mitra/events")
+      .setHeaders(LastEventIdHeader)
+      .addSuccess(EventStreamBody)
+      .addError(TooManyStreams)
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events (docs/events.md): on connect one `offer` per open offer; then `offer` {offer}, " +
+          "`offer_withdrawn` {sessionId, reason}, `session_updated` {session}; `mitra_deactivated` ends it. Every event has an " +
+          "id; reconnect with Last-Event-ID to catch up. A `: keep-alive` comment at least every 20 s."
+      )
   )
   .middleware(MitraAuthentication)
   .annotate(OpenApi.Title, "Mitra: offers and sessions")

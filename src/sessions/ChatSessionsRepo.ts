@@ -254,6 +254,43 @@ export class ChatSessionsRepo extends Effect.Service<ChatSessionsRepo>()("mitra/
         `
       }),
 
+      /** The mitra's offers closed unanswered (withdrawn, expired) since `since`: a reconnecting stream's catch-up. */
+      offersClosedSince: SqlSchema.findAll({
+        Request: Schema.Struct({ mitraId: Schema.String, since: Schema.DateFromSelf }),
+        Result: Schema.Struct({ sessionId: Schema.String, reason: OfferClosedReason }),
+        execute: ({ mitraId, since }) => sql`
+          SELECT session_id, reason FROM session_offers
+          WHERE mitra_id = ${mitraId} AND status IN ('withdrawn', 'expired') AND responded_at >= ${since}
+          ORDER BY responded_at, session_id
+        `
+      }),
+
+      /** The mitra's sessions changed since `since`, oldest change first. */
+      sessionsOfMitraChangedSince: SqlSchema.findAll({
+        Request: Schema.Struct({ mitraId: Schema.String, since: Schema.DateFromSelf }),
+        Result: ChatSessionRow,
+        execute: ({ mitraId, since }) => sql`
+          SELECT ${columns} FROM chat_sessions s
+          WHERE s.mitra_id = ${mitraId} AND s.updated_at >= ${since}
+          ORDER BY s.updated_at, s.id
+        `
+      }),
+
+      /** The session and every successor that carried it on (rerouted_from links), first to last. */
+      rerouteChainFrom: SqlSchema.findAll({
+        Request: Schema.String,
+        Result: ChatSessionRow,
+        execute: (sessionId) => sql`
+          WITH RECURSIVE chain (id, depth) AS (
+            SELECT id, 0 FROM chat_sessions WHERE id = ${sessionId}
+            UNION ALL
+            SELECT n.id, chain.depth + 1 FROM chat_sessions n JOIN chain ON n.rerouted_from = chain.id
+            WHERE chain.depth < 100
+          )
+          SELECT ${columns} FROM chain JOIN chat_sessions s ON s.id = chain.id ORDER BY chain.depth
+        `
+      }),
+
       /** The mitra's offer of the session, its row locked (None: never offered). */
       lockOffer: SqlSchema.findOne({
         Request: Schema.Struct({ sessionId: Schema.String, mitraId: Schema.String }),

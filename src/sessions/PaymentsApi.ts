@@ -1,8 +1,7 @@
 /** `/api/payments/webhook`: the payment provider's notices (API.md, Payments). */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { JSONSchema, Schema } from "effect"
+import { Schema } from "effect"
 import { DatabaseUnavailable } from "../db/DatabaseUnavailable.js"
-import { PaymentNotice } from "./Payments.js"
 import { InvalidSignature, PaymentsNotConfigured, SessionNotFound } from "./SessionErrors.js"
 
 /**
@@ -12,7 +11,15 @@ import { InvalidSignature, PaymentsNotConfigured, SessionNotFound } from "./Sess
 const SignedPaymentNotice = Schema.Unknown.annotations({
   identifier: "SignedPaymentNotice",
   description: "{sessionId, status: \"paid\" | \"failed\"}, signed in X-Signature",
-  jsonSchema: JSONSchema.make(PaymentNotice)
+  // Written out: JSONSchema.make(PaymentNotice) carries its own $defs, whose refs would not resolve in the document.
+  jsonSchema: {
+    type: "object",
+    required: ["sessionId", "status"],
+    properties: {
+      sessionId: { type: "string", format: "uuid" },
+      status: { type: "string", enum: ["paid", "failed"] }
+    }
+  }
 })
 
 export class PaymentsApi extends HttpApiGroup.make("payments")

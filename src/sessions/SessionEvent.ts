@@ -21,5 +21,20 @@ export class SessionUpdated extends Schema.TaggedClass<SessionUpdated>()("Sessio
   session: ChatSession
 }) {}
 
-export const SessionEvent = Schema.Union(OfferMade, OfferWithdrawn, SessionUpdated)
+/** The mitra was deactivated: its event streams end with this as their last event. */
+export class MitraDeactivated extends Schema.TaggedClass<MitraDeactivated>()("MitraDeactivated", {
+  mitraId: Schema.UUID
+}) {}
+
+export const SessionEvent = Schema.Union(OfferMade, OfferWithdrawn, SessionUpdated, MitraDeactivated)
 export type SessionEvent = typeof SessionEvent.Type
+
+/**
+ * Events published together, as a transport carries them: `publishedAt` (epoch milliseconds, the
+ * publisher's clock) measures delivery lag and places the events for a reconnecting client.
+ */
+export const EventBatch = Schema.Struct({
+  publishedAt: Schema.Number,
+  events: Schema.Array(SessionEvent)
+})
+export type EventBatch = typeof EventBatch.Type

@@ -3,9 +3,10 @@
  * turns into a `ValkeyError` within milliseconds (and readers fall back to Postgres) instead of
  * queueing commands until the server returns.
  */
-import { Duration, Effect, PubSub, Redacted, Runtime, Stream } from "effect"
+import { Duration, Effect, PubSub, type Queue, Redacted, Runtime, type Scope, Stream } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import { ValkeyError } from "./ValkeyError.js"
+import { type SubscriberEvent, subscribeOn } from "./ValkeySubscriber.js"
 
 export interface ValkeyClientShape {
   /** Runs one command (or pipeline, or script) against the raw client, mapping any failure. */
@@ -16,6 +17,8 @@ export interface ValkeyClientShape {
   readonly isReady: Effect.Effect<boolean>
   /** PING within the command timeout: the readiness probe. */
   readonly ping: Effect.Effect<void, ValkeyError>
+  /** A subscription to `channel` on a connection of its own, closed with the scope (`ValkeySubscriber.ts`). */
+  readonly subscribe: (channel: string) => Effect.Effect<Queue.Dequeue<SubscriberEvent>, never, Scope.Scope>
 }
 
 export interface ValkeyConnectionOptions {
@@ -80,6 +83,8 @@ export const makeValkeyClient = (options: ValkeyConnectionOptions) =>
       use,
       readyEvents: Stream.fromPubSub(ready),
       isReady: Effect.sync(() => redis.status === "ready"),
-      ping: use("PING", (r) => r.ping()).pipe(Effect.asVoid)
+      ping: use("PING", (r) => r.ping()).pipe(Effect.asVoid),
+      // A subscriber must not give up on SUBSCRIBE while connecting, hence its own offline queue.
+      subscribe: (channel) => subscribeOn(() => redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true }), channel)
     } satisfies ValkeyClientShape
   })

@@ -26,6 +26,7 @@ import type { AvailabilityStore } from "../../src/availability/store/Availabilit
 import type { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import type { AppConfig } from "../../src/config/AppConfig.js"
 import { Dashboard } from "../../src/controlCenter/Dashboard.js"
+import { SessionEventsLive } from "../../src/events/ValkeyEventTransport.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Transactions } from "../../src/db/Repository.js"
 import { MitrasRepo } from "../../src/mitras/MitrasRepo.js"
@@ -33,7 +34,6 @@ import { ChatSessionsRepo } from "../../src/sessions/ChatSessionsRepo.js"
 import { Pairing } from "../../src/sessions/Pairing.js"
 import { Payments } from "../../src/sessions/Payments.js"
 import { SessionActions } from "../../src/sessions/SessionActions.js"
-import { SessionEvents } from "../../src/sessions/SessionEvents.js"
 import { SessionQueries } from "../../src/sessions/SessionQueries.js"
 import { SessionRerouting } from "../../src/sessions/SessionRerouting.js"
 import { SessionTimers } from "../../src/sessions/SessionTimers.js"
@@ -68,7 +68,7 @@ const mirrorLayer = (store: StoreChoice | MirrorLayer | undefined): MirrorLayer 
     : store
 
 export const TestInfrastructure = (options: InfrastructureOptions = {}) =>
-  Layer.mergeAll(mirrorLayer(options.store), SessionEvents.InProcess).pipe(
+  Layer.mergeAll(mirrorLayer(options.store), SessionEventsLive).pipe(
     Layer.provideMerge(Layer.mergeAll(
       options.database ?? TestDatabaseLive,
       options.valkey ?? TestValkeyLive,
@@ -121,7 +121,7 @@ export const serviceInstance = <A = never, E = never, R = never>(options: {
 }) =>
   Layer.build(
     Layer.mergeAll(TestServices, options.services ?? (Layer.empty as unknown as Layer.Layer<A, E, R>)).pipe(
-      Layer.provideMerge(Layer.mergeAll(mirrorLayer(options.store), SessionEvents.InProcess)),
+      Layer.provideMerge(Layer.mergeAll(mirrorLayer(options.store), SessionEventsLive)),
       Layer.provideMerge(testValkeyConnection({ keyPrefix: options.keyPrefix }))
     )
   )
