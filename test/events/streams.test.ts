@@ -4,7 +4,8 @@
  * HTTP answers around them.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { get, patch, post } from "../support/http.js"
 import { loginAsCcUser } from "../support/fixtures.js"
 import { customerWithToken, onlineMitra } from "../support/sessions.js"
@@ -122,4 +123,16 @@ describe("GET /api/chat-sessions/{id}/events", () => {
       expect((yield* get(`/api/chat-sessions/${session.id}/events`)).status).toBe(401)
       expect((yield* get("/api/chat-sessions/nope/events", { token: owner.token })).status).toBe(400)
     }).pipe(Effect.provide(TestApp())))
+})
+
+describe("in-memory mode (no VALKEY_URL)", () => {
+  it.scopedLive("events are delivered within the one process", () =>
+    Effect.gen(function*() {
+      const mitra = yield* onlineMitra()
+      const stream = yield* openEventStream("/api/mitra/events", { token: mitra.token })
+      yield* stream.nextRaw()
+      const customer = yield* customerWithToken
+      const session = sessionOf((yield* post("/api/chat-sessions", { token: customer.token })).body)
+      expect(yield* stream.next()).toMatchObject({ event: "offer", data: { offer: { sessionId: session.id } } })
+    }).pipe(Effect.provide(TestApp({ store: "memory", valkey: Layer.succeed(ValkeyConnection, ValkeyConnection.disabled) }))))
 })

@@ -26,6 +26,7 @@ import type { AvailabilityStore } from "../../src/availability/store/Availabilit
 import type { MirrorInspector } from "../../src/availability/store/MirrorInspector.js"
 import type { AppConfig } from "../../src/config/AppConfig.js"
 import { Dashboard } from "../../src/controlCenter/Dashboard.js"
+import { StreamHub } from "../../src/events/StreamHub.js"
 import { SessionEventsLive } from "../../src/events/ValkeyEventTransport.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { Transactions } from "../../src/db/Repository.js"
@@ -101,7 +102,8 @@ export const TestServices = Layer.mergeAll(
   SessionQueries.Default,
   SessionTimers.Default,
   SessionRerouting.Default,
-  Payments.Default
+  Payments.Default,
+  StreamHub.Default
 )
 
 /** Services and infrastructure together: the usual service-level test's layer. */
