@@ -34,3 +34,32 @@ export const offersInPostgres = (sessionId: string) =>
     sql<{ mitraId: string; status: string; reason: string | null }>`
       SELECT mitra_id, status, reason FROM session_offers WHERE session_id = ${sessionId} ORDER BY mitra_id
     `).pipe(Effect.orDie)
+
+/** A session's row as Postgres holds it: its state, its deadline and its timestamps. */
+export const sessionInPostgres = (sessionId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{
+      status: string
+      endReason: string | null
+      mitraId: string | null
+      deadlineAt: Date | null
+      startedAt: Date | null
+      paidAt: Date | null
+      expiresAt: Date | null
+      endedAt: Date | null
+      extensionCount: number
+      reroutedFrom: string | null
+    }>`
+      SELECT status, end_reason, mitra_id, deadline_at, started_at, paid_at, expires_at, ended_at, extension_count, rerouted_from
+      FROM chat_sessions WHERE id = ${sessionId}
+    `).pipe(
+      Effect.flatMap((rows) => rows[0] === undefined ? Effect.dieMessage(`no session ${sessionId}`) : Effect.succeed(rows[0])),
+      Effect.orDie
+    )
+
+/** The session that carries `sessionId` on after a reroute (its `rerouted_from`). */
+export const successorOf = (sessionId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ id: string; status: string; customerId: string }>`
+      SELECT id, status, customer_id FROM chat_sessions WHERE rerouted_from = ${sessionId}
+    `).pipe(Effect.orDie)
