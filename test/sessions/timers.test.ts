@@ -23,11 +23,19 @@ import { ValkeyConnection } from "../../src/valkey/ValkeyConnection.js"
 import { mirrorState, seedMirror, setSetting } from "../support/availability.js"
 import { eventually } from "../support/eventually.js"
 import { post } from "../support/http.js"
-import { customerWithToken, liveSessionsInPostgres, offersInPostgres, onlineMitra, sessionInPostgres, successorOf } from "../support/sessions.js"
+import {
+  awaitArmed,
+  customerWithToken,
+  liveSessionsInPostgres,
+  offersInPostgres,
+  onlineMitra,
+  sessionInPostgres,
+  successorOf
+} from "../support/sessions.js"
 import { TestApp } from "../support/TestApp.js"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
 import { TestServices, TestServicesLive } from "../support/TestInfrastructure.js"
-import { realSleep, startClockAtRealTime } from "../sweeps/kit.js"
+import { startClockAtRealTime } from "../sweeps/kit.js"
 
 /** The services, and the due-deadline sweep over the same timers and rerouting. */
 const TimersLive = () => SessionDeadlineSweep.DefaultWithoutDependencies.pipe(Layer.provideMerge(TestServicesLive()))
@@ -46,22 +54,6 @@ const otherInstance = Effect.gen(function*() {
     )
   )
 })
-
-/**
- * Waits (in real time: the timer's work is real I/O after the `TestClock` woke it) until `timers`
- * has exactly `count` timers armed. A timer leaves the map when its fiber ends, after its
- * transition committed and was settled, so "0 armed" is the signal that a fired timer is done.
- */
-const awaitArmed = (timers: SessionTimers, count: number) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 10_000
-    let armed = yield* timers.armed
-    while (armed !== count) {
-      if (Date.now() > deadline) return yield* Effect.dieMessage(`expected ${count} timer(s) armed, ${armed} are`)
-      yield* realSleep(5)
-      armed = yield* timers.armed
-    }
-  })
 
 /** `count` calls of the step a timer and the sweep both take for a session, to run at once. */
 const racers = (timers: SessionTimers, sessionId: string, count: number) => Array.from({ length: count }, () => timers.applyDue(sessionId))

@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { AccessTokens } from "../../src/auth/AccessTokens.js"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
+import type { SessionTimers } from "../../src/sessions/SessionTimers.js"
 import { createMitra, createCustomer, type CreateMitraOptions } from "./fixtures.js"
 
 /** A customer row and an access token of it. */
@@ -63,3 +64,19 @@ export const successorOf = (sessionId: string) =>
     sql<{ id: string; status: string; customerId: string }>`
       SELECT id, status, customer_id FROM chat_sessions WHERE rerouted_from = ${sessionId}
     `).pipe(Effect.orDie)
+
+/**
+ * Waits (in real time, up to 10 s: a timer's work is real I/O after the `TestClock` woke it) until
+ * `timers` has exactly `count` timers armed. A timer leaves the map when its fiber ends, after its
+ * transition committed and was settled, so "0 armed" is the signal that a fired timer is done.
+ */
+export const awaitArmed = (timers: SessionTimers, count: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 10_000
+    let armed = yield* timers.armed
+    while (armed !== count) {
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`expected ${count} session timer(s) armed, ${armed} are`)
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+      armed = yield* timers.armed
+    }
+  })
