@@ -5,7 +5,7 @@
  * code asks for `AppConfig` and receives typed, validated values; tests provide the service
  * directly or through a `ConfigProvider`.
  */
-import { Config, ConfigError, Context, Duration, Either, Layer, LogLevel, Option } from "effect"
+import { Config, ConfigError, Context, Duration, Either, Layer, LogLevel, Option, Redacted } from "effect"
 
 const seconds = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -132,7 +132,13 @@ const rateLimits = Config.all({
 })
 
 const payments = Config.all({
-  webhookSecret: Config.option(Config.redacted("PAYMENT_WEBHOOK_SECRET"))
+  /**
+   * None → the webhook takes no notice (503). A blank value counts as unset: it is a variable left
+   * empty, not a key, and an HMAC under "" is one anybody can compute.
+   */
+  webhookSecret: Config.option(Config.redacted("PAYMENT_WEBHOOK_SECRET")).pipe(
+    Config.map(Option.filter((secret) => Redacted.value(secret).trim() !== ""))
+  )
 })
 
 const count = (name: string, fallback: number, min = 1) =>

@@ -11,7 +11,7 @@
  * a bounded rate; when it comes back, all of them at once.
  */
 import { HttpApiSchema } from "@effect/platform"
-import { Clock, Duration, Effect, Metric, Queue, Schedule, Schema, type Scope } from "effect"
+import { Clock, Duration, Effect, Metric, Queue, Schema, type Scope } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import type { EventBatch, SessionEvent } from "../sessions/SessionEvent.js"
 import { SessionEvents } from "../sessions/SessionEvents.js"
@@ -127,15 +127,19 @@ export class StreamHub extends Effect.Service<StreamHub>()("mitra/StreamHub", {
     // The one reader of the transport.
     const deliveries = yield* transport.subscribe
     connected = yield* transport.connected
+    // Open while the transport is down: the periodic catch-up below runs only then.
+    const degraded = yield* Effect.makeLatch(!connected)
     yield* Metric.set(transportConnected, connected ? 1 : 0)
     yield* Queue.take(deliveries).pipe(
       Effect.flatMap((delivery) => {
         if (delivery._tag === "Batch") return dispatch(delivery.batch)
         const was = connected
         connected = delivery.connected
-        return Metric.set(transportConnected, connected ? 1 : 0).pipe(
-          Effect.zipRight(connected && !was ? catchUpAll("transport_reconnected") : Effect.void)
-        )
+        return Effect.all([
+          Metric.set(transportConnected, connected ? 1 : 0),
+          connected ? degraded.close : degraded.open,
+          connected && !was ? catchUpAll("transport_reconnected") : Effect.void
+        ], { discard: true })
       }),
       Effect.forever,
       Effect.forkScoped
@@ -145,7 +149,7 @@ export class StreamHub extends Effect.Service<StreamHub>()("mitra/StreamHub", {
     // at most `degradedCatchUpsPerSecond` streams per second across the instance.
     const everyMillis = Duration.toMillis(settings.degradedCatchUpEvery)
     yield* Effect.gen(function*() {
-      if (connected) return
+      yield* degraded.await
       const now = yield* Clock.currentTimeMillis
       const due = everyEntry()
         .filter((entry) => now - entry.lastCatchUpAt >= everyMillis)
@@ -155,7 +159,8 @@ export class StreamHub extends Effect.Service<StreamHub>()("mitra/StreamHub", {
         entry.lastCatchUpAt = now
         return deliver(entry, { _tag: "CatchUp", reason: "degraded" })
       }, { discard: true })
-    }).pipe(Effect.repeat(Schedule.spaced(Duration.seconds(1))), Effect.forkScoped)
+      yield* Effect.sleep(Duration.seconds(1))
+    }).pipe(Effect.forever, Effect.forkScoped)
 
     /**
      * A new stream for `subject`, released with the scope. Its buffer receives the subject's

@@ -18,6 +18,9 @@ import { isOpen } from "./ChatSession.js"
 import { type ChatSessionRow, ChatSessionsRepo } from "./ChatSessionsRepo.js"
 import { type SessionChanges, SessionSettlement } from "./SessionSettlement.js"
 
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days). */
+const longestSleepMillis = 2 ** 31 - 1
+
 /** Sessions the sweep takes on per tick (the rest wait one cadence). */
 const sweepBatch = 500
 
@@ -84,11 +87,17 @@ export class SessionTimers extends Effect.Service<SessionTimers>()("mitra/Sessio
       return true
     })
 
-    /** The fiber of one session: sleep until its deadline (by `Clock`), then apply it. */
+    /**
+     * The fiber of one session: sleep until its deadline (by `Clock`), then apply it. In steps of
+     * at most `longestSleep`: a longer timer would overflow Node's 32-bit delay and never wake.
+     */
     const timer = (sessionId: string, deadlineAt: Date) =>
       Effect.gen(function*() {
-        const wait = deadlineAt.getTime() - (yield* Clock.currentTimeMillis)
-        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+        let wait = deadlineAt.getTime() - (yield* Clock.currentTimeMillis)
+        while (wait > 0) {
+          yield* Effect.sleep(Duration.millis(Math.min(wait, longestSleepMillis)))
+          wait = deadlineAt.getTime() - (yield* Clock.currentTimeMillis)
+        }
         yield* applyDue(sessionId)
       }).pipe(
         Effect.catchAllCause((cause) =>

@@ -9,9 +9,15 @@ export const testEnvironment: Record<string, string> = {
   PAYMENT_WEBHOOK_SECRET: "test-payment-webhook-secret"
 }
 
-/** Reads `appConfig` from `env` (over the test defaults) exactly as start-up reads the environment. */
-export const readTestConfig = (env: Record<string, string> = {}) =>
-  Effect.withConfigProvider(appConfig, ConfigProvider.fromMap(new Map(Object.entries({ ...testEnvironment, ...env }))))
+/**
+ * Reads `appConfig` from `env` (over the test defaults) exactly as start-up reads the environment;
+ * `unset` names variables absent from it, test defaults included.
+ */
+export const readTestConfig = (env: Record<string, string> = {}, unset: ReadonlyArray<string> = []) =>
+  Effect.withConfigProvider(
+    appConfig,
+    ConfigProvider.fromMap(new Map(Object.entries({ ...testEnvironment, ...env }).filter(([name]) => !unset.includes(name))))
+  )
 
 /**
  * A test app's configuration. Its database is the harness's own Postgres (never the embedded one),
@@ -19,10 +25,10 @@ export const readTestConfig = (env: Record<string, string> = {}) =>
  * the app behaves as a configured deployment (no embedded-mode conveniences such as a generated
  * control-center admin). Tests of embedded-mode behaviour pass their own `config`.
  */
-export const TestConfigLive = (env: Record<string, string> = {}) =>
+export const TestConfigLive = (env: Record<string, string> = {}, unset: ReadonlyArray<string> = []) =>
   Layer.effect(
     AppConfig,
-    Effect.orDie(readTestConfig({ DATABASE_URL: "postgres://database-from-the-test-harness", ...generousRateLimits, ...env }))
+    Effect.orDie(readTestConfig({ DATABASE_URL: "postgres://database-from-the-test-harness", ...generousRateLimits, ...env }, unset))
   )
 
 /**

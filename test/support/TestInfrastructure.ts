@@ -52,6 +52,8 @@ export type StoreChoice = "valkey" | "memory" | "failing"
 export interface InfrastructureOptions {
   /** Environment variables over the test defaults (`TestConfig.ts`). */
   readonly env?: Record<string, string>
+  /** Variables left out of the environment, test defaults included (e.g. `PAYMENT_WEBHOOK_SECRET`). */
+  readonly unset?: ReadonlyArray<string>
   readonly database?: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, unknown>
   readonly valkey?: Layer.Layer<ValkeyConnection, unknown>
   readonly config?: Layer.Layer<AppConfig>
@@ -73,7 +75,7 @@ export const TestInfrastructure = (options: InfrastructureOptions = {}) =>
     Layer.provideMerge(Layer.mergeAll(
       options.database ?? TestDatabaseLive,
       options.valkey ?? TestValkeyLive,
-      options.config ?? TestConfigLive(options.env)
+      options.config ?? TestConfigLive(options.env, options.unset)
     )),
     Layer.orDie
   )
