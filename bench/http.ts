@@ -21,18 +21,18 @@
  * trial run.
  */
 import { Redis } from "ioredis"
-import { SignJWT } from "jose"
-import { spawnSync } from "node:child_process"
-import { randomUUID, webcrypto } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus } from "node:os"
 import pg from "pg"
 import { freePort, startValkeyServer } from "../test/support/valkeyServer.js"
 import { renderChart } from "./support/chart.js"
 import { cleanUp, cleanUpOnSignals, isInterrupted, onCleanup } from "./support/cleanup.js"
+import { createBenchDatabase, run } from "./support/database.js"
 import { type RoundResult, type RouteLoad, runLoad } from "./support/load.js"
 import { clockTicksPerSecond, cpuModel, loadAverage, processRssKiB } from "./support/proc.js"
 import { compilePeer, type RunningServer, startServer } from "./support/servers.js"
+import { tokenSigner } from "./support/tokens.js"
 
 const positiveInt = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback)
@@ -53,17 +53,10 @@ const root = new URL("../", import.meta.url).pathname
 const resultsDir = new URL("./results/", import.meta.url)
 const docsFile = new URL("../docs/performance.md", import.meta.url)
 const jwtSecret = "bench-http-secret-of-at-least-thirty-two-characters"
-const issuer = "mitra-availability"
 /** Long enough that no sweep ticks and the beacon snapshot never expires during the bench. */
 const aDay = "86400"
 
-const adminUrl = process.env["BENCH_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const databaseName = `mitra_bench_${process.pid}`
-const databaseUrl = (() => {
-  const url = new URL(adminUrl)
-  url.pathname = `/${databaseName}`
-  return url.toString()
-})()
 
 const serverKeys = ["service", "fastify", "bare"] as const
 type ServerKey = (typeof serverKeys)[number]
@@ -85,21 +78,6 @@ const mean = (values: ReadonlyArray<number>) => values.reduce((a, b) => a + b, 0
 
 // ---------------------------------------------------------------------------------------------
 // Set-up
-
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
-
-const run = (what: string, command: string, args: ReadonlyArray<string>, env?: Record<string, string>) => {
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", ...(env === undefined ? {} : { env }) })
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal})`)
-}
 
 /** Active, online mitras (ids returned in order) plus a few deactivated ones, straight into Postgres. */
 const insertMitras = async (client: pg.Client) => {
@@ -123,20 +101,6 @@ const insertMitras = async (client: pg.Client) => {
 
 /** The bench's own connection: no reconnection loop (and no log flood) once Valkey is gone; commands still fail loudly. */
 const benchValkeyClient = (url: string) => new Redis(url, { retryStrategy: () => null }).on("error", () => undefined)
-
-const signer = async () => {
-  const key = await webcrypto.subtle.importKey("raw", new TextEncoder().encode(jwtSecret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign"
-  ])
-  return (kind: "mitra" | "customer", subjectId: string) =>
-    new SignJWT({ kind })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setIssuer(issuer)
-      .setSubject(subjectId)
-      .setIssuedAt()
-      .setExpirationTime("2h")
-      .sign(key)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Checks: a bench that measures 401s is worthless
@@ -389,7 +353,7 @@ const rssMiB = (pid: number) => round(processRssKiB(pid) / 1024)
 const main = async () => {
   const loadAtStart = loadAverage()
   process.stdout.write(`Building the service (npm run build)…\n`)
-  run("npm run build", "npm", ["run", "build"])
+  run("npm run build", "npm", ["run", "build"], { cwd: root })
   const peerScripts = { fastify: compilePeer("fastify"), bare: compilePeer("bare") }
 
   const valkey = await startValkeyServer()
@@ -406,14 +370,7 @@ const main = async () => {
     peerValkey.disconnect()
   })
 
-  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)
-  await admin(`CREATE DATABASE ${databaseName}`)
-  onCleanup(`drop database ${databaseName}`, () => admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))
-  run("migrations (node dist/migrate.js)", process.execPath, ["dist/migrate.js"], {
-    PATH: process.env["PATH"] ?? "",
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: "warn"
-  })
+  const databaseUrl = await createBenchDatabase({ name: databaseName, root })
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   onCleanup("disconnect from Postgres", () => client.end())
@@ -463,7 +420,7 @@ const main = async () => {
   }
   const servers: Record<ServerKey, RunningServer> = { service, fastify: await startPeer("fastify"), bare: await startPeer("bare") }
 
-  const sign = await signer()
+  const sign = await tokenSigner(jwtSecret)
   const tokens = await Promise.all(mitras.active.map((id) => sign("mitra", id)))
   const rejects = {
     customerToken: await sign("customer", randomUUID()),

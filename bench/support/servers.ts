@@ -67,8 +67,10 @@ export const startServer = async (options: {
   readonly env: Readonly<Record<string, string>>
   readonly readyPath: string
   readonly cwd: string
+  /** Options for `node` itself, before the script (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: ReadonlyArray<string>
 }): Promise<RunningServer> => {
-  const child = spawn(process.execPath, [options.script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
     cwd: options.cwd,
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
