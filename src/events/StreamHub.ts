@@ -61,6 +61,7 @@ const subjectsOf = (event: SessionEvent): ReadonlyArray<Subject> => {
   switch (event._tag) {
     case "OfferMade":
     case "OfferWithdrawn":
+      return event.mitraIds.map((mitraId) => `mitra:${mitraId}` as const)
     case "MitraDeactivated":
       return [`mitra:${event.mitraId}`]
     case "SessionUpdated":

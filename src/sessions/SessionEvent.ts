@@ -6,13 +6,18 @@
 import { Schema } from "effect"
 import { ChatSession, Offer, OfferClosedReason } from "./ChatSession.js"
 
+/**
+ * A session offered to mitras: one event per blast, however many mitras it reached (a thousand
+ * events of one offer each would cost more to build and carry than the blast's own insert).
+ */
 export class OfferMade extends Schema.TaggedClass<OfferMade>()("OfferMade", {
-  mitraId: Schema.UUID,
+  mitraIds: Schema.Array(Schema.UUID),
   offer: Offer
 }) {}
 
+/** A session's offers to these mitras closed without their answer (taken, cancelled, …). */
 export class OfferWithdrawn extends Schema.TaggedClass<OfferWithdrawn>()("OfferWithdrawn", {
-  mitraId: Schema.UUID,
+  mitraIds: Schema.Array(Schema.UUID),
   sessionId: Schema.UUID,
   reason: OfferClosedReason
 }) {}

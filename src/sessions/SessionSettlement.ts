@@ -6,7 +6,7 @@
  * transition has committed; a Postgres or Valkey failure here is logged, the mirror is healed by
  * the reseed, and a lost event costs a client one catch-up read.
  */
-import { Effect } from "effect"
+import { Array as Arr, Effect } from "effect"
 import { Capacity } from "../availability/Capacity.js"
 import type { Offer, OfferClosedReason } from "./ChatSession.js"
 import { type ChatSessionRow, toChatSession } from "./ChatSessionsRepo.js"
@@ -33,10 +33,16 @@ export class SessionSettlement extends Effect.Service<SessionSettlement>()("mitr
         capacity.recomputeCapacityForMitra(mitraId).pipe(
           Effect.catchAllCause((cause) => Effect.logWarning("Capacity recount after a session change failed; the reseed heals it", cause))
         ), { discard: true, concurrency: 4 })
+      // Built from rows this service just wrote: not validated again.
+      const trusted = { disableValidation: true }
       const published: Array<SessionEvent> = [
-        ...(changes.offersClosed ?? []).map((closed) => new OfferWithdrawn(closed)),
-        ...(changes.sessions ?? []).map((row) => new SessionUpdated({ session: toChatSession(row) })),
-        ...(changes.offersMade ?? []).map((made) => new OfferMade(made))
+        ...Object.values(Arr.groupBy(changes.offersClosed ?? [], (closed) => `${closed.sessionId} ${closed.reason}`)).map((closed) =>
+          new OfferWithdrawn({ sessionId: closed[0].sessionId, reason: closed[0].reason, mitraIds: closed.map((c) => c.mitraId) }, trusted)
+        ),
+        ...(changes.sessions ?? []).map((row) => new SessionUpdated({ session: toChatSession(row) }, trusted)),
+        ...Object.values(Arr.groupBy(changes.offersMade ?? [], (made) => made.offer.sessionId)).map((made) =>
+          new OfferMade({ offer: made[0].offer, mitraIds: made.map((m) => m.mitraId) }, trusted)
+        )
       ]
       if (published.length > 0) yield* events.publish(published)
     })
@@ -45,3 +51,4 @@ export class SessionSettlement extends Effect.Service<SessionSettlement>()("mitr
   }),
   dependencies: [Capacity.Default]
 }) {}
+

@@ -122,7 +122,7 @@ describe("limits", () => {
       const offer = new Offer({ sessionId: randomUUID(), customerId: randomUUID(), requestedAt: new Date(), offerExpiresAt: new Date() })
       // Far more than the socket buffers hold: the stream's writes wait, and its buffer fills.
       for (let batch = 0; batch < 40 && (yield* hubStats).streams > 0; batch++) {
-        yield* events.publish(Array.from({ length: 1000 }, () => new OfferMade({ mitraId: mitra.id, offer })))
+        yield* events.publish(Array.from({ length: 1000 }, () => new OfferMade({ mitraIds: [mitra.id], offer })))
       }
       yield* eventually(hubStats, (s) => s.streams === 0, "the slow client was never let go")
       expect(yield* counterValue(streamsDropped, { reason: "slow" })).toBeGreaterThan(slowBefore)

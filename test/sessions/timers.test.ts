@@ -37,8 +37,11 @@ import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js
 import { TestServices, TestServicesLive } from "../support/TestInfrastructure.js"
 import { startClockAtRealTime } from "../sweeps/kit.js"
 
-/** The services, and the due-deadline sweep over the same timers and rerouting. */
-const TimersLive = () => SessionDeadlineSweep.DefaultWithoutDependencies.pipe(Layer.provideMerge(TestServicesLive()))
+/**
+ * The services, and the due-deadline sweep over the same timers and rerouting. Events in process:
+ * the tests count what was announced, so each must be there when its change returns.
+ */
+const TimersLive = () => SessionDeadlineSweep.DefaultWithoutDependencies.pipe(Layer.provideMerge(TestServicesLive({ events: "in-process" })))
 
 /**
  * Another instance of the service — its own services, timers and events — over this test's
@@ -204,7 +207,9 @@ describe("session timers on the TestClock", () => {
       const announced = publishedEvents(yield* Queue.takeAll(events))
       const ofSession = (event: SessionEvent) =>
         event._tag === "SessionUpdated" ? event.session.id === session.id : event._tag === "OfferWithdrawn" && event.sessionId === session.id
-      expect(announced.filter(ofSession).map((event) => event._tag).sort()).toEqual(["OfferWithdrawn", "OfferWithdrawn", "SessionUpdated"])
+      expect(announced.filter(ofSession).map((event) => event._tag).sort()).toEqual(["OfferWithdrawn", "SessionUpdated"])
+      expect(announced.flatMap((event) => (event._tag === "OfferWithdrawn" && event.sessionId === session.id ? event.mitraIds : [])).sort())
+        .toEqual([a.id, b.id].sort())
       expect(yield* offersInPostgres(session.id)).toEqual(expect.arrayContaining([
         { mitraId: a.id, status: "expired", reason: "no_mitra_accepted" },
         { mitraId: b.id, status: "expired", reason: "no_mitra_accepted" }

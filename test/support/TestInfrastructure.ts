@@ -35,6 +35,7 @@ import { ChatSessionsRepo } from "../../src/sessions/ChatSessionsRepo.js"
 import { Pairing } from "../../src/sessions/Pairing.js"
 import { Payments } from "../../src/sessions/Payments.js"
 import { SessionActions } from "../../src/sessions/SessionActions.js"
+import { SessionEvents } from "../../src/sessions/SessionEvents.js"
 import { SessionQueries } from "../../src/sessions/SessionQueries.js"
 import { SessionRerouting } from "../../src/sessions/SessionRerouting.js"
 import { SessionTimers } from "../../src/sessions/SessionTimers.js"
@@ -59,6 +60,11 @@ export interface InfrastructureOptions {
   readonly config?: Layer.Layer<AppConfig>
   /** The mirror: the one `valkey` selects by default, or a chosen one (an outage, memory, a test's wrapper). */
   readonly store?: StoreChoice | MirrorLayer
+  /**
+   * The event transport: Valkey pub/sub as in the app (asynchronous), or "in-process" for a test
+   * that reads `SessionEvents` itself and needs each event there the moment it is published.
+   */
+  readonly events?: "valkey" | "in-process"
 }
 
 const mirrorLayer = (store: StoreChoice | MirrorLayer | undefined): MirrorLayer =>
@@ -71,7 +77,7 @@ const mirrorLayer = (store: StoreChoice | MirrorLayer | undefined): MirrorLayer 
     : store
 
 export const TestInfrastructure = (options: InfrastructureOptions = {}) =>
-  Layer.mergeAll(mirrorLayer(options.store), SessionEventsLive).pipe(
+  Layer.mergeAll(mirrorLayer(options.store), options.events === "in-process" ? SessionEvents.InProcess : SessionEventsLive).pipe(
     Layer.provideMerge(Layer.mergeAll(
       options.database ?? TestDatabaseLive,
       options.valkey ?? TestValkeyLive,
