@@ -18,7 +18,7 @@
  *
  * Writes `bench/results/http.json`, `bench/results/http.svg` and the results block of
  * `docs/performance.md`. `BENCH_ROUNDS`, `BENCH_ROUND_SECONDS`, `BENCH_WARMUP_REQUESTS` shorten a
- * trial run.
+ * trial run; `BENCH_CPU_PROFILE_DIR` profiles the service.
  */
 import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
@@ -48,6 +48,12 @@ const settings = {
   roundSeconds: positiveInt("BENCH_ROUND_SECONDS", 5),
   rounds: positiveInt("BENCH_ROUNDS", 3)
 }
+
+/**
+ * `BENCH_CPU_PROFILE_DIR`: the service runs under `node --cpu-prof` and leaves its profile there
+ * when it stops (open it in Chrome's DevTools), to see where a route's CPU goes.
+ */
+const profileDir = process.env["BENCH_CPU_PROFILE_DIR"]
 
 const root = new URL("../", import.meta.url).pathname
 const resultsDir = new URL("./results/", import.meta.url)
@@ -384,6 +390,7 @@ const main = async () => {
     cwd: root,
     port: servicePort,
     readyPath: "/readyz",
+    ...(profileDir === undefined ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
     env: {
       DATABASE_URL: databaseUrl,
       VALKEY_URL: valkey.url,

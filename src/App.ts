@@ -10,7 +10,11 @@ import { Effect, Layer } from "effect"
 import { Api } from "./Api.js"
 import { AuthHttpLive } from "./auth/AuthHttp.js"
 import { BootstrapAdminLive } from "./auth/BootstrapAdmin.js"
+import { AccessTokens } from "./auth/AccessTokens.js"
 import { AvailabilityHttpLive } from "./availability/AvailabilityHttp.js"
+import { Beacon } from "./availability/Beacon.js"
+import { makeBeaconFastRoute } from "./availability/BeaconFastRoute.js"
+import { Heartbeat } from "./availability/Heartbeat.js"
 import { AvailabilityStoreLive } from "./availability/AvailabilityStoreLive.js"
 import { MirrorSeeder } from "./availability/mirror/MirrorSeeder.js"
 import { AppConfig } from "./config/AppConfig.js"
@@ -22,9 +26,11 @@ import { RolesHttpLive } from "./controlCenter/RolesHttp.js"
 import { DatabaseLive } from "./db/Database.js"
 import { SessionEventsLive } from "./events/ValkeyEventTransport.js"
 import { MigrationsLive } from "./db/Migrations.js"
+import { FastRoutes } from "./http/FastRoutes.js"
 import { HttpServerLive } from "./http/HttpServerLive.js"
 import { ChatSessionsHttpLive } from "./controlCenter/ChatSessionsHttp.js"
 import { CustomerSessionsHttpLive } from "./customerApp/CustomerSessionsHttp.js"
+import { makeHeartbeatFastRoute } from "./mitraApp/HeartbeatFastRoute.js"
 import { MitraHttpLive } from "./mitraApp/MitraHttp.js"
 import { MitraSessionsHttpLive } from "./mitraApp/MitraSessionsHttp.js"
 import { PaymentsHttpLive } from "./sessions/PaymentsHttp.js"
@@ -45,7 +51,7 @@ export const InfrastructureLive = Layer.mergeAll(AvailabilityStoreLive, SessionE
 )
 
 /** Every group's handlers, bound to the API spec. */
-export const ApiLive = HttpApiBuilder.api(Api).pipe(
+const ApiHandlersLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide([
     OpsHttpLive,
     AuthHttpLive,
@@ -62,6 +68,17 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     ChatSessionsHttpLive
   ])
 )
+
+/**
+ * The hot routes on the fast path (`http/FastRoutes.ts`), on the very service instances the
+ * API's handlers use (the same memoised layers).
+ */
+const FastRoutesLive = Layer.effect(FastRoutes, Effect.all([makeHeartbeatFastRoute, makeBeaconFastRoute])).pipe(
+  Layer.provide([Heartbeat.Default, Beacon.Default, AccessTokens.Default])
+)
+
+/** The API and its fast routes. */
+export const ApiLive = Layer.merge(ApiHandlersLive, FastRoutesLive)
 
 /** Session timers restored, then the availability mirror seeded from Postgres (a failure is left to the catch-up). */
 const RestoreTimersThenSeedLive = Layer.effectDiscard(

@@ -2,13 +2,15 @@
  * The public beacon (`GET /api/availability`): how many mitras can take a customer now, from the
  * snapshot every instance shares (`BeaconCache`, TTL `AVAILABILITY_SNAPSHOT_TTL_SECONDS`).
  *
- * A miss is computed once per instance (single flight) and, while the cache answers, once per
- * cluster: one instance claims the computation, the others wait briefly for its snapshot. When
- * the cache itself fails (Valkey down), a miss goes straight to this instance's last count (kept
- * for the same TTL) or to Postgres — no more Valkey calls that would only fail again — so an
- * outage does not turn every poll into a Postgres count either.
+ * Each instance keeps the last snapshot it computed or read in memory, and answers from it until
+ * `asOf` + TTL with no Valkey round trip (`fresh` peeks at it without running an effect, for the
+ * fast route). A miss is computed once per instance (single flight) and, while the cache
+ * answers, once per cluster: one instance claims the computation, the others wait briefly for its
+ * snapshot. When the cache itself fails (Valkey down), a miss goes straight to Postgres — no more
+ * Valkey calls that would only fail again — and its count is kept for the TTL too, so an outage
+ * does not turn every poll into a Postgres count either.
  */
-import { Clock, Duration, Effect, Either, Metric, Option, Ref, Schedule } from "effect"
+import { Duration, Effect, Either, Metric, Option, Schedule } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import { Availability } from "./Availability.js"
 import { beaconComputations } from "./AvailabilityMetrics.js"
@@ -31,23 +33,31 @@ export class Beacon extends Effect.Service<Beacon>()("mitra/Beacon", {
     const repair = yield* MirrorRepair
     const ttl = (yield* AppConfig).availability.snapshotTtl
     const scope = yield* Effect.scope
-    const local = yield* Ref.make(Option.none<{ readonly snapshot: BeaconSnapshot; readonly expiresAt: number }>())
+    const clock = yield* Effect.clock
+    const ttlMillis = Duration.toMillis(ttl)
+    /** The snapshot this instance answers with until `expiresAt`. Plain state: `fresh` reads it synchronously. */
+    let kept: { readonly snapshot: BeaconSnapshot; readonly expiresAt: number } | undefined
 
-    /** A fresh snapshot of `available`, kept locally for one TTL. */
-    const keep = (available: number) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        yield* Metric.increment(beaconComputations)
-        const snapshot = new BeaconSnapshot({ available, asOf: new Date(now).toISOString() })
-        yield* Ref.set(local, Option.some({ snapshot, expiresAt: now + Duration.toMillis(ttl) }))
-        return snapshot
-      })
+    /** Keeps `snapshot` until its `asOf` + TTL (never longer than a TTL from now, whatever another instance's clock said). */
+    const keep = (snapshot: BeaconSnapshot) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const asOf = Date.parse(snapshot.asOf)
+      kept = { snapshot, expiresAt: Math.min(Number.isNaN(asOf) ? now : asOf, now) + ttlMillis }
+      return snapshot
+    }
 
-    const localCopy = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.map(Ref.get(local), Option.filter((entry) => entry.expiresAt > now)))
+    /** The kept snapshot while it is fresh. */
+    const fresh = (): BeaconSnapshot | undefined =>
+      kept !== undefined && kept.expiresAt > clock.unsafeCurrentTimeMillis() ? kept.snapshot : undefined
+
+    /** A fresh snapshot of `available`, computed here now. */
+    const computed = (available: number) =>
+      Effect.sync(() => keep(new BeaconSnapshot({ available, asOf: new Date(clock.unsafeCurrentTimeMillis()).toISOString() }))).pipe(
+        Effect.zipLeft(Metric.increment(beaconComputations))
+      )
 
     const computeAndShare = Effect.gen(function*() {
-      const snapshot = yield* Effect.flatMap(availability.countAvailableMitras(), keep)
+      const snapshot = yield* Effect.flatMap(availability.countAvailableMitras(), computed)
       yield* cache.write(snapshot, ttl).pipe(Effect.catchAll((error) => repair.reportWriteFailure("writeSnapshot", error)))
       return snapshot
     })
@@ -65,7 +75,7 @@ export class Beacon extends Effect.Service<Beacon>()("mitra/Beacon", {
         const claimed = yield* cache.claimComputation(claimTtl).pipe(Effect.orElseSucceed(() => true))
         if (!claimed) {
           const theirs = yield* winnersSnapshot
-          if (Option.isSome(theirs)) return theirs.value
+          if (Option.isSome(theirs)) return keep(theirs.value)
         }
         return yield* computeAndShare
       }),
@@ -74,21 +84,22 @@ export class Beacon extends Effect.Service<Beacon>()("mitra/Beacon", {
 
     /** A miss while the cache fails: Postgres, once per instance. */
     const refreshWithoutCache = yield* makeSingleFlight(
-      Effect.flatMap(availability.countAvailableMitrasInPostgres(), keep),
+      Effect.flatMap(availability.countAvailableMitrasInPostgres(), computed),
       scope
     )
 
     const current = Effect.fn("Beacon.current")(function*() {
+      const local = fresh()
+      if (local !== undefined) return local
       const cached = yield* Effect.either(cache.read)
       if (Either.isRight(cached)) {
-        return Option.isSome(cached.right) ? cached.right.value : yield* refresh
+        return Option.isSome(cached.right) ? keep(cached.right.value) : yield* refresh
       }
       yield* fallback.report("countAvailableMitrasFromCache", cached.left)
-      const kept = yield* localCopy
-      return Option.isSome(kept) ? kept.value.snapshot : yield* refreshWithoutCache
+      return yield* refreshWithoutCache
     })
 
-    return { current } as const
+    return { current, fresh } as const
   }),
   dependencies: [Availability.Default, Fallback.Default, MirrorRepair.Default]
 }) {}

@@ -5,6 +5,7 @@
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { Forbidden, mitraDeactivated } from "../auth/AuthErrors.js"
+import { withSpanWhenTraced } from "../observability/Spans.js"
 import { MitrasRepo } from "../mitras/MitrasRepo.js"
 import { ValkeyError } from "../valkey/ValkeyError.js"
 import { type HeartbeatPath, heartbeatsBy } from "./AvailabilityMetrics.js"
@@ -34,18 +35,30 @@ export class Heartbeat extends Effect.Service<Heartbeat>()("mitra/Heartbeat", {
         }))
       )
 
-    /** Records a heartbeat of `mitraId` (already authenticated by its token). 403 when deactivated. */
-    const record = Effect.fn("Heartbeat.record")(function*(mitraId: string) {
-      const at = new Date(yield* Clock.currentTimeMillis)
-      const outcome = yield* store.recordHeartbeat(mitraId, at).pipe(
-        Effect.filterOrFail((o) => o !== "unseeded", () => notSeeded),
-        Effect.tap((o) => count(o, mirrorPath)),
-        Effect.tapError((error) => fallback.report("heartbeat", error)),
-        Effect.orElse(() => Effect.tap(recordInPostgres(mitraId, at), (o) => count(o, "postgres")))
+    /** The database path after the mirror failed (or was not seeded): reported, then written in Postgres. */
+    const viaPostgres = (mitraId: string, at: Date, error: ValkeyError) =>
+      fallback.report("heartbeat", error).pipe(
+        Effect.zipRight(recordInPostgres(mitraId, at)),
+        Effect.tap((outcome) => count(outcome, "postgres"))
       )
-      if (outcome === "deactivated") return yield* mitraDeactivated
-      return outcome
-    })
+
+    /**
+     * Records a heartbeat of `mitraId` (already authenticated by its token). 403 when deactivated.
+     * Written as few steps as it takes, and its span opened only while tracing is on: at thousands
+     * of heartbeats a second each step shows (docs/performance.md, "The hot path").
+     */
+    const record = (mitraId: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (millis) => {
+        const at = new Date(millis)
+        return store.recordHeartbeat(mitraId, at).pipe(
+          Effect.matchEffect({
+            onFailure: (error) => viaPostgres(mitraId, at, error),
+            onSuccess: (outcome) =>
+              outcome === "unseeded" ? viaPostgres(mitraId, at, notSeeded) : Effect.as(count(outcome, mirrorPath), outcome)
+          }),
+          Effect.flatMap((outcome) => outcome === "deactivated" ? Effect.fail(mitraDeactivated) : Effect.succeed(outcome))
+        )
+      }).pipe(withSpanWhenTraced("Heartbeat.record"))
 
     /**
      * Copies the mirror's heartbeat times into `last_heartbeat_at` in one batched statement,

@@ -76,6 +76,15 @@ const auth = Config.all({
   /** None is allowed only in embedded mode, where a random per-process secret is generated. */
   jwtSecret: Config.option(Config.redacted("JWT_SECRET")),
   accessTokenTtl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900),
+  /**
+   * How many verified access tokens each instance remembers (0: none), so a token sent again —
+   * every heartbeat of a mitra's app — is not verified again (auth/VerifiedTokenCache.ts). About
+   * 350 bytes each: the default holds one token per online mitra of a large marketplace in ~35 MB.
+   */
+  verifiedTokenCacheSize: Config.integer("ACCESS_TOKEN_CACHE_SIZE").pipe(
+    Config.validate({ message: "Expected a whole number of tokens, 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(100_000)
+  ),
   refreshTokenTtl: Config.integer("REFRESH_TOKEN_TTL_DAYS").pipe(
     Config.validate({ message: "Expected a positive whole number of days", validation: (n) => n > 0 }),
     Config.withDefault(30),
@@ -173,7 +182,15 @@ const observability = Config.all({
   logLevel: logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   logFormat: Config.literal("json", "pretty")("LOG_FORMAT").pipe(Config.withDefault("json" as const)),
   otlpEndpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
-  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("mitra-availability"))
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("mitra-availability")),
+  /**
+   * The share of heartbeats and beacon polls traced (0 to 1; default none): a span per request
+   * costs more CPU than the request itself, so an operator samples them when looking into one.
+   */
+  hotRouteTraceRatio: Config.number("HOT_ROUTES_TRACE_RATIO").pipe(
+    Config.validate({ message: "Expected a ratio from 0 to 1", validation: (n) => n >= 0 && n <= 1 }),
+    Config.withDefault(0)
+  )
 })
 
 /** The whole configuration, read and validated at once so a bad value stops start-up early. */

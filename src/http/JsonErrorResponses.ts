@@ -17,26 +17,35 @@ import { boundDecodeError } from "./BoundedErrors.js"
 
 type Tagged = { readonly _tag: string; readonly [key: string]: unknown }
 
-const json = (status: number, body: Tagged) => HttpServerResponse.unsafeJson(body, { status })
-
 const isTagged = (u: unknown): u is Tagged =>
   typeof u === "object" && u !== null && "_tag" in u && typeof (u as Tagged)._tag === "string"
 
-const respondTo = (error: unknown) => {
+/** The status and JSON body of a failure the API's error schema does not describe, if it is one this module answers. */
+export const undeclaredFailureAnswer = (error: unknown): Option.Option<{ readonly status: number; readonly body: Tagged }> => {
   if (isTagged(error)) {
     switch (error._tag) {
       case "RouteNotFound":
-        return Option.some(json(404, { _tag: "NotFound", message: "No such route" }))
+        return Option.some({ status: 404, body: { _tag: "NotFound", message: "No such route" } })
       case "RequestError":
-        return Option.some(json(400, { _tag: "BadRequest", message: "The request body could not be read as JSON" }))
+        return Option.some({ status: 400, body: { _tag: "BadRequest", message: "The request body could not be read as JSON" } })
       case "SqlError":
-        return Option.some(
-          json(503, { _tag: "DatabaseUnavailable", message: "The database is unavailable; try again shortly." })
-        )
+        return Option.some({
+          status: 503,
+          body: { _tag: "DatabaseUnavailable", message: "The database is unavailable; try again shortly." }
+        })
     }
   }
   return Option.none()
 }
+
+/** The last-resort answer to a defect (logged by whoever gives it). */
+export const internalErrorAnswer = {
+  status: 500,
+  body: { _tag: "InternalError", message: "Something went wrong on our side" }
+} as const
+
+const respondTo = (error: unknown) =>
+  Option.map(undeclaredFailureAnswer(error), ({ body, status }) => HttpServerResponse.unsafeJson(body, { status }))
 
 export const jsonErrorResponses = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
   Effect.catchAllCause(app, (cause) => {
@@ -54,7 +63,7 @@ export const jsonErrorResponses = <E, R>(app: HttpApp.Default<E, R>): HttpApp.De
         : Effect.failCause(cause)) as never
     }
     return Effect.logError("Unhandled failure while serving a request", cause).pipe(
-      Effect.as(json(500, { _tag: "InternalError", message: "Something went wrong on our side" }))
+      Effect.as(HttpServerResponse.unsafeJson(internalErrorAnswer.body, { status: internalErrorAnswer.status }))
     )
   })
 

@@ -47,7 +47,7 @@ export const makeValkeyClient = (options: ValkeyConnectionOptions) =>
 
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const client = new Redis(url, failFastOptions(options.commandTimeout))
+        const client = new Redis(url, { ...failFastOptions(options.commandTimeout), enableAutoPipelining: true })
         let lastError = ""
         // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
         client.on("error", (error: Error) => {

@@ -5,10 +5,11 @@
  * `TestServices` are built beside the handlers, so a test reaching into a service (`yield*
  * MitraAccounts`) gets the very instance the routes use.
  */
-import { NodeHttpServer } from "@effect/platform-node"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
 import { Layer } from "effect"
 import { ApiLive, StartupLive } from "../../src/App.js"
-import { serveApi } from "../../src/http/HttpServerLive.js"
+import { listener, serveApi } from "../../src/http/HttpServerLive.js"
 import { LoggingLive } from "../../src/observability/Logging.js"
 import { type InfrastructureOptions, TestInfrastructure, TestServices } from "./TestInfrastructure.js"
 
@@ -16,10 +17,12 @@ export type TestAppOptions = InfrastructureOptions
 
 /** The app on a test server: provides `HttpClient` (relative URLs reach it), the services and the infrastructure. */
 export const TestApp = (options: TestAppOptions = {}) =>
-  serveApi(ApiLive, NodeHttpServer.layerTest).pipe(
+  // The app's own listener (fast routes included) on a free port; the client on top of it.
+  HttpServer.layerTestClient.pipe(
+    Layer.provide(NodeHttpClient.layerWithoutAgent),
+    Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: false })),
+    Layer.provideMerge(serveApi(ApiLive, listener({ port: 0, host: "127.0.0.1" }))),
     Layer.provide(StartupLive),
-    // The same (memoised) test listener, merged out for its `HttpClient`.
-    Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provideMerge(TestServices),
     Layer.provide(LoggingLive),
     Layer.provideMerge(TestInfrastructure(options)),
