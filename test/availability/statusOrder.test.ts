@@ -8,12 +8,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer } from "effect"
-import { AvailabilityStore } from "../../src/availability/store/AvailabilityStore.js"
-import { AvailabilityStoreLive } from "../../src/availability/AvailabilityStoreLive.js"
+import { Context, Effect } from "effect"
 import { MitraStatus } from "../../src/availability/MitraStatus.js"
 import { MitraAccounts } from "../../src/controlCenter/MitraAccounts.js"
 import { mirrorState } from "../support/availability.js"
+import { delayedMirrorWrites } from "../support/delayedMirror.js"
 import { createMitra } from "../support/fixtures.js"
 import { randomKeyPrefix } from "../support/TestValkey.js"
 import { serviceInstance, TestInfrastructure } from "../support/TestInfrastructure.js"
@@ -21,19 +20,8 @@ import { serviceInstance, TestInfrastructure } from "../support/TestInfrastructu
 /** Pairs in flight at once: enough to keep both pools busy, not so many that they queue past the acquire timeout. */
 const pairsAtOnce = 20
 
-const jitter = Effect.suspend(() => Effect.sleep(Duration.millis(Math.random() * 8)))
-
 /** The Valkey mirror with every status write held back a random few milliseconds. */
-const jitteryStore = Layer.effect(
-  AvailabilityStore,
-  Effect.map(AvailabilityStore, (store) => ({
-    ...store,
-    markOnline: (...args: Parameters<typeof store.markOnline>) => Effect.zipRight(jitter, store.markOnline(...args)),
-    markOffline: (...args: Parameters<typeof store.markOffline>) => Effect.zipRight(jitter, store.markOffline(...args)),
-    setDeactivated: (...args: Parameters<typeof store.setDeactivated>) =>
-      Effect.zipRight(jitter, store.setDeactivated(...args))
-  }))
-).pipe(Layer.provideMerge(AvailabilityStoreLive))
+const jitteryStore = delayedMirrorWrites(["markOnline", "markOffline", "setDeactivated"], 8)
 
 /** One instance: its own Valkey connection (on the shared prefix), jittery store and services. */
 const instance = (keyPrefix: string) => serviceInstance({ keyPrefix, store: jitteryStore })

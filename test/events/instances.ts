@@ -2,9 +2,15 @@
 import { Effect, Layer } from "effect"
 import { cloneTemplateDatabase, pgClientLayer } from "../support/TestDatabase.js"
 import { TestApp } from "../support/TestApp.js"
+import type { MirrorLayer } from "../support/TestInfrastructure.js"
 import { randomKeyPrefix, testValkeyConnection } from "../support/TestValkey.js"
 
-export const twoInstances = (options: { readonly valkeyUrl?: string; readonly env?: Record<string, string> } = {}) =>
+export const twoInstances = (options: {
+  readonly valkeyUrl?: string
+  readonly env?: Record<string, string>
+  /** Each instance's mirror store (default: the Valkey store). */
+  readonly store?: MirrorLayer
+} = {}) =>
   Effect.gen(function*() {
     const database = yield* cloneTemplateDatabase
     const keyPrefix = randomKeyPrefix()
@@ -12,7 +18,8 @@ export const twoInstances = (options: { readonly valkeyUrl?: string; readonly en
       Layer.build(TestApp({
         database: pgClientLayer(database.url, 4),
         valkey: testValkeyConnection({ keyPrefix, ...(options.valkeyUrl === undefined ? {} : { url: options.valkeyUrl }) }),
-        ...(options.env === undefined ? {} : { env: options.env })
+        ...(options.env === undefined ? {} : { env: options.env }),
+        ...(options.store === undefined ? {} : { store: options.store })
       }))
     const a = yield* instance()
     const b = yield* instance()

@@ -69,6 +69,16 @@ export const availabilityQueries = (sql: SqlClient.SqlClient) => {
       execute: () => sql`SELECT count(*)::int AS n FROM mitra_online_status WHERE is_online`
     })(undefined),
 
+    /**
+     * Queues the caller's transaction behind every other capacity recount of the mitra until it
+     * ends (`Capacity.ts`): a transaction-level advisory lock on (a namespace, the mitra), no row
+     * locked. Two keys, so it never meets the single-key advisory locks used elsewhere.
+     */
+    lockCapacityRecount: SqlSchema.void({
+      Request: Schema.String,
+      execute: (mitraId) => sql`SELECT pg_advisory_xact_lock(hashtext('mitra-availability:capacity'), hashtext(${mitraId}))`
+    }),
+
     /** The mitra's live sessions and own maximum; None when there is no such mitra. */
     capacityOf: SqlSchema.findOne({
       Request: Schema.String,
