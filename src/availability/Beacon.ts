@@ -20,8 +20,12 @@ import { Fallback } from "./Fallback.js"
 import { MirrorRepair } from "./MirrorRepair.js"
 import { makeSingleFlight } from "./SingleFlight.js"
 
-/** How long one instance may hold the cluster-wide right to compute the beacon. */
-const claimTtl = Duration.seconds(2)
+/**
+ * How long one instance may hold the cluster-wide right to compute the beacon: at most the
+ * snapshot's own TTL, or the next miss after a short TTL would find the claim still held (by the
+ * very instance that computed the last snapshot) and wait for a snapshot nobody computes.
+ */
+const longestClaim = Duration.seconds(2)
 /** How long an instance that lost the claim waits for the winner's snapshot before computing itself. */
 const waitForWinner = Duration.millis(500)
 
@@ -35,6 +39,7 @@ export class Beacon extends Effect.Service<Beacon>()("mitra/Beacon", {
     const scope = yield* Effect.scope
     const clock = yield* Effect.clock
     const ttlMillis = Duration.toMillis(ttl)
+    const claimTtl = Duration.min(longestClaim, ttl)
     /** The snapshot this instance answers with until `expiresAt`. Plain state: `fresh` reads it synchronously. */
     let kept: { readonly snapshot: BeaconSnapshot; readonly expiresAt: number } | undefined
 

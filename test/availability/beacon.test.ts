@@ -27,12 +27,13 @@ const instance = (keyPrefix: string) => serviceInstance({ keyPrefix })
 
 const beacon = Effect.flatMap(Beacon, (b) => b.current())
 
-/** The Valkey mirror, its beacon cache counting `claimComputation` calls in `claims`. */
-const countingClaims = (claims: Ref.Ref<number>) =>
+/** The Valkey mirror, its beacon cache counting `claimComputation` calls in `claims` and reads in `reads`. */
+const countingCache = (claims: Ref.Ref<number>, reads?: Ref.Ref<number>) =>
   Layer.effect(
     BeaconCache,
     Effect.map(BeaconCache, (cache) => ({
       ...cache,
+      read: reads === undefined ? cache.read : Effect.zipRight(Ref.update(reads, (n) => n + 1), cache.read),
       claimComputation: (ttl: Duration.Duration) => Effect.zipRight(Ref.update(claims, (n) => n + 1), cache.claimComputation(ttl))
     }))
   ).pipe(Layer.provideMerge(AvailabilityStoreLive))
@@ -55,6 +56,27 @@ describe("the beacon", () => {
       expect(later.available).toBe(1)
       expect(later.asOf > body.asOf).toBe(true)
     }).pipe(Effect.provide(TestApp({ env: { AVAILABILITY_SNAPSHOT_TTL_SECONDS: "1" } }))))
+
+  it.live("answers from the instance's memory until asOf + TTL: many polls, one Valkey read", () =>
+    Effect.gen(function*() {
+      const [claims, reads] = [yield* Ref.make(0), yield* Ref.make(0)]
+      yield* Effect.gen(function*() {
+        yield* createMitra({ isOnline: true })
+        yield* seedMirror
+        const first = yield* beacon
+        const readsAfterFirst = yield* Ref.get(reads)
+        for (let i = 0; i < 20; i++) expect(yield* beacon).toBe(first)
+        expect(yield* Ref.get(reads)).toBe(readsAfterFirst)
+        // What the fast route serves without running an effect.
+        expect((yield* Beacon).fresh()).toBe(first)
+
+        yield* Effect.sleep("1100 millis")
+        expect((yield* Beacon).fresh()).toBeUndefined()
+        const later = yield* beacon
+        expect(later.asOf > first.asOf).toBe(true)
+        expect(yield* Ref.get(reads)).toBe(readsAfterFirst + 1)
+      }).pipe(Effect.provide(TestServicesLive({ store: countingCache(claims, reads), env: { AVAILABILITY_SNAPSHOT_TTL_SECONDS: "1" } })))
+    }))
 
   it.scopedLive("is shared by two instances on one Valkey: the second serves the first one's snapshot", () =>
     Effect.gen(function*() {
@@ -84,7 +106,7 @@ describe("the beacon", () => {
         // The cluster-wide claim alone would also keep the count at one (the others wait for the
         // winner's snapshot): the instance's single flight is what makes 100 misses one claim.
         expect(yield* Ref.get(claims)).toBe(1)
-      }).pipe(Effect.provide(TestServicesLive({ store: countingClaims(claims) })))
+      }).pipe(Effect.provide(TestServicesLive({ store: countingCache(claims) })))
     }))
 
   it.scopedLive("100 concurrent misses across two instances compute once for the cluster", () =>
