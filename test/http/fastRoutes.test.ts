@@ -117,14 +117,21 @@ const tampered = (token: string) => {
   return [header, Buffer.from(JSON.stringify({ ...claims, kind: "mitra", exp: Number(claims["exp"]) + 3600 })).toString("base64url"), signature].join(".")
 }
 
+/** An online, mirrored mitra's token; the spans recorded so far forgotten. */
+const onlineMitraToken = (spans: Array<unknown>) =>
+  Effect.gen(function*() {
+    const mitra = yield* createMitra({ isOnline: true })
+    yield* seedMirror
+    const token = yield* mitraToken(mitra.id)
+    spans.length = 0
+    return token
+  })
+
 describe("HOT_ROUTES_TRACE_RATIO", () => {
   it.scopedLive("1: every fast request is traced under a server span, its service spans beneath", () =>
     recordingSpans((spans) =>
       Effect.gen(function*() {
-        const mitra = yield* createMitra({ isOnline: true })
-        yield* seedMirror
-        const token = yield* mitraToken(mitra.id)
-        spans.length = 0
+        const token = yield* onlineMitraToken(spans)
         expect((yield* call("POST", "/api/mitra/status/heartbeat", { token })).status).toBe(204)
         const server = spans.find((span) => span.name === "http.server POST")
         expect(server?.attributes.get("http.route")).toBe("/api/mitra/status/heartbeat")
@@ -140,10 +147,7 @@ describe("HOT_ROUTES_TRACE_RATIO", () => {
   it.scopedLive("0 (the default): no span at all", () =>
     recordingSpans((spans) =>
       Effect.gen(function*() {
-        const mitra = yield* createMitra({ isOnline: true })
-        yield* seedMirror
-        const token = yield* mitraToken(mitra.id)
-        spans.length = 0
+        const token = yield* onlineMitraToken(spans)
         expect((yield* call("POST", "/api/mitra/status/heartbeat", { token })).status).toBe(204)
         expect((yield* call("GET", "/api/availability")).status).toBe(200)
         expect(spans.filter((span) => !span.name.startsWith("http.client"))).toEqual([])
