@@ -78,7 +78,7 @@ const accessTokensWithKey = (key: webcrypto.CryptoKey, ttl: Duration.Duration, v
   const expiresIn = Math.floor(Duration.toSeconds(ttl))
   const unauthorized = new Unauthorized({ message: "Missing, invalid or expired access token" })
   // Date.now, not Effect's Clock: jose judges `exp` and `iat` by it, and the cache must agree.
-  const verified = makeVerifiedTokenCache(verifiedCacheSize)
+  const verified = makeVerifiedTokenCache<VerifiedToken>(verifiedCacheSize)
 
   const issue = Effect.fn("AccessTokens.issue")(function*(kind: SubjectKind, subjectId: string) {
     const accessToken = yield* Effect.promise(() =>

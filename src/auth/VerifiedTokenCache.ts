@@ -10,21 +10,20 @@
  * changes no answer. Bounded: past `capacity` entries the oldest goes (first in, first out, which
  * is also about the order they expire in); 0 turns the cache off.
  */
-import type { VerifiedToken } from "./AccessTokens.js"
-
-interface Entry {
-  readonly verified: VerifiedToken
+interface Entry<A> {
+  readonly verified: A
   readonly validUntilMillis: number
 }
 
-export interface VerifiedTokenCache {
-  readonly get: (token: string, nowMillis: number) => VerifiedToken | undefined
-  readonly add: (token: string, verified: VerifiedToken, validUntilMillis: number, nowMillis: number) => void
+/** `A`: what the verification said of the token (its kind and subject). */
+export interface VerifiedTokenCache<A> {
+  readonly get: (token: string, nowMillis: number) => A | undefined
+  readonly add: (token: string, verified: A, validUntilMillis: number, nowMillis: number) => void
   readonly size: () => number
 }
 
-export const makeVerifiedTokenCache = (capacity: number): VerifiedTokenCache => {
-  const entries = new Map<string, Entry>()
+export const makeVerifiedTokenCache = <A>(capacity: number): VerifiedTokenCache<A> => {
+  const entries = new Map<string, Entry<A>>()
 
   /** Drops expired entries from the old end, then the oldest while full. */
   const makeRoom = (nowMillis: number) => {
