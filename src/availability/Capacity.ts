@@ -10,7 +10,8 @@
  * sessions of the mitra ending at once, on two instances) could land out of order: a count read
  * before the other commit, written after the other recount's write, left the key one session off
  * until the next transition or the reseed — a full mitra shown free, or a free one never offered.
- * The lock is no row lock: accepts and status changes of the mitra never wait for it.
+ * The lock is no row lock: accepts and status changes of the mitra never wait for it. Going
+ * online mirrors a count taken in its own transaction, so it recounts afterwards too.
  */
 import { Effect, Option } from "effect"
 import { Transactions } from "../db/Repository.js"

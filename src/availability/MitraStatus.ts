@@ -11,6 +11,7 @@ import { Transactions } from "../db/Repository.js"
 import type { MitraCapacity, StatusVersion } from "../mitras/MitraAvailability.js"
 import { MitraNotFound } from "../mitras/MitraErrors.js"
 import { MitrasRepo } from "../mitras/MitrasRepo.js"
+import { Capacity } from "./Capacity.js"
 import { MirrorRepair } from "./MirrorRepair.js"
 import { AvailabilityStore } from "./store/AvailabilityStore.js"
 
@@ -22,6 +23,7 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
     const transactions = yield* Transactions
     const store = yield* AvailabilityStore
     const repair = yield* MirrorRepair
+    const capacities = yield* Capacity
 
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
     const notFound = (mitraId: string) => new MitraNotFound({ message: "No such mitra", mitraId })
@@ -55,6 +57,12 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
         return { capacity, version: mitra.statusVersion }
       }))
       yield* repair.mirrorWrite("markOnline", store.markOnline(mitraId, at, capacity, version))
+      // The capacity just mirrored was counted before the commit, and a recount of a session that
+      // ended or was accepted meanwhile may already have landed: a recount after it (they run one
+      // at a time, `Capacity.ts`) leaves the newest count last.
+      yield* capacities.recomputeCapacityForMitra(mitraId).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("Capacity recount after going online failed; the reseed heals it", cause))
+      )
       return { isOnline: true as const }
     })
 
@@ -117,5 +125,5 @@ export class MitraStatus extends Effect.Service<MitraStatus>()("mitra/MitraStatu
 
     return { setOnline, setOffline, offlineIfStale, mirrorActiveFlag } as const
   }),
-  dependencies: [MitrasRepo.Default, Transactions.Default, MirrorRepair.Default]
+  dependencies: [MitrasRepo.Default, Transactions.Default, MirrorRepair.Default, Capacity.Default]
 }) {}
